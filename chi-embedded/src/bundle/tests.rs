@@ -1,0 +1,283 @@
+use proptest::prelude::*;
+
+use super::owned::{AlignedBytes, BundleSpec, OwnedWeights};
+use super::testing::{self, PolicyKind, random_spec};
+use super::*;
+
+type Small<'a> = Bundle<'a, 2, 2, 4, 2, 8, 8, 7, 32>;
+
+fn small_dims() -> Dims {
+    Dims {
+        state: 2,
+        action: 2,
+        members: 2,
+        ensemble_hidden: 8,
+        policy_hidden: 8,
+        horizon: 7,
+        samples: 32,
+    }
+}
+
+fn small(precision: Precision, seed: u64) -> (BundleSpec, AlignedBytes) {
+    let spec = random_spec(small_dims(), precision, seed);
+    let bytes = spec.encode().unwrap();
+    (spec, bytes)
+}
+
+#[test]
+fn round_trips_exactly_in_both_precisions() {
+    for precision in [Precision::F32, Precision::I8] {
+        let (spec, bytes) = small(precision, 1);
+        let bundle = Small::parse(bytes.as_bytes()).unwrap();
+        let back = bundle.to_spec();
+        assert_eq!(back, spec);
+        assert_eq!(
+            back.encode().unwrap(),
+            bytes,
+            "re-encoding gives the same bytes"
+        );
+        assert_eq!(inspect(bytes.as_bytes()).unwrap(), spec.header);
+    }
+}
+
+#[test]
+fn weights_are_borrowed_in_place() {
+    let (_, bytes) = small(Precision::F32, 2);
+    let range = bytes.as_bytes().as_ptr_range();
+    let bundle = Small::parse(bytes.as_bytes()).unwrap();
+    let Dense::F32(l) = bundle.policy.hidden.0 else {
+        panic!("f32 bundle")
+    };
+    assert!(range.contains(&(l.weights.as_ptr() as *const u8)));
+}
+use crate::nn::Dense;
+
+#[test]
+fn every_single_bit_flip_is_refused() {
+    for precision in [Precision::F32, Precision::I8] {
+        let (_, bytes) = small(precision, 3);
+        let mut copy = bytes.clone();
+        let n = copy.len();
+        for byte in 0..n {
+            for bit in 0..8 {
+                copy.as_bytes_mut()[byte] ^= 1 << bit;
+                let refused = Small::parse(copy.as_bytes()).is_err();
+                assert!(refused, "flip of bit {bit} in byte {byte}/{n} accepted");
+                copy.as_bytes_mut()[byte] ^= 1 << bit;
+            }
+        }
+        assert!(
+            Small::parse(copy.as_bytes()).is_ok(),
+            "restored bundle parses"
+        );
+    }
+}
+
+#[test]
+fn every_truncation_and_extension_is_refused() {
+    let (_, bytes) = small(Precision::I8, 4);
+    let full = bytes.as_bytes();
+    for len in 0..full.len() {
+        let cut = AlignedBytes::from_bytes(&full[..len]);
+        let err = Small::parse(cut.as_bytes()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                BundleError::TooShort { .. } | BundleError::LengthMismatch { .. }
+            ),
+            "length {len}: {err}"
+        );
+    }
+    let mut longer = full.to_vec();
+    longer.push(0);
+    let err = Small::parse(AlignedBytes::from_bytes(&longer).as_bytes()).unwrap_err();
+    assert!(matches!(err, BundleError::LengthMismatch { .. }), "{err}");
+}
+
+#[test]
+fn other_sizes_are_refused_naming_the_size() {
+    let cases = [
+        (
+            Dims {
+                ensemble_hidden: 16,
+                ..small_dims()
+            },
+            Dim::EnsembleHidden,
+            "ensemble hidden width (HE) = 16",
+            "compiled for 8",
+        ),
+        (
+            Dims {
+                members: 3,
+                ..small_dims()
+            },
+            Dim::Members,
+            "ensemble members (E) = 3",
+            "compiled for 2",
+        ),
+        (
+            Dims {
+                samples: 64,
+                ..small_dims()
+            },
+            Dim::Samples,
+            "planner samples (K) = 64",
+            "compiled for 32",
+        ),
+        (
+            Dims {
+                state: 3,
+                ..small_dims()
+            },
+            Dim::State,
+            "state dimension (S) = 3",
+            "compiled for 2",
+        ),
+    ];
+    for (dims, dim, says, compiled) in cases {
+        let bytes = random_spec(dims, Precision::F32, 5).encode().unwrap();
+        assert!(
+            inspect(bytes.as_bytes()).is_ok(),
+            "the bundle itself is valid"
+        );
+        let err = Small::parse(bytes.as_bytes()).unwrap_err();
+        assert!(
+            matches!(err, BundleError::Dimension { dim: d, .. } if d == dim),
+            "{err:?}"
+        );
+        let msg = err.to_string();
+        assert!(msg.contains(says) && msg.contains(compiled), "{msg}");
+    }
+}
+
+#[test]
+fn non_finite_and_non_positive_tensors_are_refused_naming_the_tensor() {
+    let (mut spec, _) = small(Precision::F32, 6);
+    if let OwnedWeights::F32(w) = &mut spec.members[1][2].weights {
+        w[5] = f32::NAN;
+    }
+    let bytes = spec.encode().unwrap();
+    let err = Small::parse(bytes.as_bytes()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "ensemble member 1 layer 2 weights holds a NaN or infinite value"
+    );
+
+    let (mut spec, _) = small(Precision::I8, 6);
+    if let OwnedWeights::I8 { scale, .. } = &mut spec.policy[3].weights {
+        scale[1] = 0.0;
+    }
+    let err = Small::parse(spec.encode().unwrap().as_bytes()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "policy layer 3 row scales holds a value that must be positive"
+    );
+
+    let (mut spec, _) = small(Precision::F32, 6);
+    spec.ensemble_output_std[0] = -1.0;
+    let err = Small::parse(spec.encode().unwrap().as_bytes()).unwrap_err();
+    assert!(
+        err.to_string().contains("ensemble member 0 output std"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_hyper_parameters_are_refused() {
+    let (mut spec, _) = small(Precision::F32, 7);
+    spec.header.controller.planner.temperature = 0.0;
+    let err = Small::parse(spec.encode().unwrap().as_bytes()).unwrap_err();
+    assert!(err.to_string().contains("temperature"), "{err}");
+    let (mut spec, _) = small(Precision::F32, 7);
+    spec.header.task = Task::PointMass(crate::envs::point_mass::Geometry {
+        wall_x: 2.0,
+        ..Default::default()
+    });
+    let err = Small::parse(spec.encode().unwrap().as_bytes()).unwrap_err();
+    assert!(err.to_string().contains("wall_x"), "{err}");
+}
+
+#[test]
+fn misaligned_bytes_are_refused_not_copied() {
+    let (_, bytes) = small(Precision::F32, 8);
+    let mut buf = vec![0u32; bytes.len() / 4 + 2];
+    let raw: &mut [u8] = bytemuck::cast_slice_mut(&mut buf);
+    raw[1..1 + bytes.len()].copy_from_slice(bytes.as_bytes());
+    assert_eq!(
+        Small::parse(&raw[1..1 + bytes.len()]).unwrap_err(),
+        BundleError::Misaligned
+    );
+}
+
+#[test]
+fn writer_refuses_inconsistent_specs() {
+    let (mut spec, _) = small(Precision::F32, 9);
+    spec.policy[1].bias.pop();
+    assert!(spec.encode().unwrap_err().0.contains("policy layer 1"));
+    let (spec, _) = small(Precision::F32, 9);
+    let mut mixed = spec.clone();
+    mixed.members[0][0] = mixed.members[0][0].quantised();
+    assert!(mixed.encode().unwrap_err().0.contains("header says F32"));
+}
+
+#[test]
+fn hand_built_bundles_decode() {
+    for kind in [
+        PolicyKind::Confident,
+        PolicyKind::Uncertain,
+        PolicyKind::Wrong,
+    ] {
+        let bytes = testing::point_mass_bundle::<8, 8>(kind);
+        assert!(Small::parse(bytes.as_bytes()).is_ok());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn decoder_never_panics_on_random_bytes(raw in prop::collection::vec(any::<u8>(), 0..600)) {
+        let bytes = AlignedBytes::from_bytes(&raw);
+        let _ = Small::parse(bytes.as_bytes());
+        let _ = inspect(bytes.as_bytes());
+    }
+
+    #[test]
+    fn decoder_never_panics_on_random_bytes_behind_a_valid_prefix(
+        tail in prop::collection::vec(any::<u8>(), 0..600), header_len in 0u32..200, payload_len in 0u32..600,
+    ) {
+        let mut raw = Vec::new();
+        raw.extend_from_slice(&frame::MAGIC);
+        raw.extend_from_slice(&frame::VERSION.to_le_bytes());
+        raw.extend_from_slice(&[0, 0]);
+        raw.extend_from_slice(&header_len.to_le_bytes());
+        raw.extend_from_slice(&payload_len.to_le_bytes());
+        raw.extend_from_slice(&tail);
+        let bytes = AlignedBytes::from_bytes(&raw);
+        prop_assert!(Small::parse(bytes.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn random_edits_with_a_fixed_up_crc_never_panic(
+        seed in 0u64..1000, edits in prop::collection::vec((any::<usize>(), any::<u8>()), 1..8),
+    ) {
+        // Corruption that the CRC cannot see: exercises every check behind it.
+        let (_, bytes) = small(if seed % 2 == 0 { Precision::F32 } else { Precision::I8 }, seed);
+        let mut raw = bytes.as_bytes().to_vec();
+        let body = raw.len() - 4;
+        for (at, v) in edits {
+            raw[at % body] = v;
+        }
+        let crc = frame::CRC32.checksum(&raw[..body]);
+        raw[body..].copy_from_slice(&crc.to_le_bytes());
+        let _ = Small::parse(AlignedBytes::from_bytes(&raw).as_bytes());
+    }
+
+    #[test]
+    fn random_specs_round_trip(seed in any::<u64>(), i8 in any::<bool>()) {
+        let precision = if i8 { Precision::I8 } else { Precision::F32 };
+        let (spec, bytes) = small(precision, seed);
+        let back = Small::parse(bytes.as_bytes()).unwrap().to_spec();
+        prop_assert_eq!(back, spec);
+    }
+}

@@ -1,0 +1,30 @@
+//! What the planner needs from the world: a transition model and a reward.
+//!
+//! The planner (Eq. 4) is written once over these traits. The board implements
+//! [`Dynamics`] with the fixed-size ensemble; the host may plug in a batched evaluator (all K
+//! samples through a member as one matrix product) without touching sampling, weighting or
+//! refit; tests plug in the true point-mass dynamics.
+
+/// A learned (or true) transition model made of one or more members.
+pub trait Dynamics<const S: usize, const A: usize> {
+    /// How many members (ensemble particles) the model has; at least 1.
+    fn members(&self) -> usize;
+
+    /// Expected next state under member `member` for each `(states[k], actions[k])`, written
+    /// to `next[k]`. All three slices have the same length; a batch lets a host evaluator use
+    /// matrix products. Implementations must write finite values for finite inputs.
+    fn predict(
+        &mut self,
+        member: usize,
+        states: &[[f32; S]],
+        actions: &[[f32; A]],
+        next: &mut [[f32; S]],
+    );
+}
+
+/// The task's reward `r(s_t, a_t)`, known to the agent (paper Section 2: the optimality
+/// likelihood is `exp(r)`).
+pub trait Reward<const S: usize, const A: usize> {
+    /// Reward of taking `action` in `state` and landing in `next`.
+    fn reward(&self, state: &[f32; S], action: &[f32; A], next: &[f32; S]) -> f32;
+}

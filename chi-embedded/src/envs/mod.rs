@@ -1,0 +1,3 @@
+//! Environments the board can simulate itself (closed-loop self-test with no host).
+
+pub mod point_mass;

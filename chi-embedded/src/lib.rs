@@ -1,0 +1,60 @@
+//! # chi-embedded
+//!
+//! *Control as Hybrid Inference* (Tschantz et al.) for microcontrollers: `no_std`, no heap,
+//! every size a compile-time constant, weights read in place from a flash-resident bundle.
+//!
+//! Each control step has two phases (paper Section 3, Algorithm 1):
+//! 1. **amortised**: the SAC policy is rolled through the learned ensemble for `H` steps,
+//!    giving a time-dependent diagonal Gaussian `q(a_{t:T}) = N(mu, diag sigma^2)`
+//!    ([`controller::Controller::amortise`]);
+//! 2. **iterative**: `I` mirror-descent updates of Eq. 4 refine that Gaussian with `K`
+//!    sampled action sequences ([`planner::Planner::refine`]); the first mean action is
+//!    executed.
+//!
+//! ```
+//! use chi_embedded::bundle::{testing, Bundle};
+//! use chi_embedded::budget::Unlimited;
+//! use chi_embedded::controller::Controller;
+//! use chi_embedded::envs::point_mass::GoalReward;
+//!
+//! // A bundle normally comes from `chi export`; here a tiny synthetic one.
+//! let bytes = testing::point_mass_bundle::<8, 8>(testing::PolicyKind::Uncertain);
+//! let bundle = Bundle::<2, 2, 4, 2, 8, 8, 7, 32>::parse(bytes.as_bytes()).unwrap();
+//! let mut chi = Controller::from_bundle(&bundle, GoalReward::default(), 7);
+//! let decision = chi.act(&[0.0, 0.0], &mut Unlimited);
+//! assert!(decision.action.iter().all(|a| a.abs() <= 1.0));
+//! ```
+//!
+//! Determinism: the host reference controller *is* this crate compiled for x86. Every
+//! transcendental comes from `libm`, every sum runs in a fixed order and no multiply-add is
+//! fused, so one bundle, seed and state sequence give the same actions bit for bit on the
+//! board and on the host.
+#![cfg_attr(not(any(test, feature = "std")), no_std)]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+#![warn(missing_docs)]
+
+#[cfg(target_endian = "big")]
+compile_error!("bundles are little-endian and read in place; big-endian targets are not supported");
+
+pub mod budget;
+pub mod bundle;
+pub mod controller;
+pub mod dynamics;
+pub mod ensemble;
+pub mod envs;
+pub mod nn;
+pub mod normaliser;
+pub mod plan;
+pub mod planner;
+pub mod policy;
+pub mod reference;
+pub mod rng;
+pub mod sanitise;
