@@ -327,3 +327,138 @@ impl<const S: usize, const A: usize, const H: usize, const K: usize> Planner<S, 
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::budget::{Checks, Unlimited};
+    use crate::envs::point_mass::{self, GoalReward, Geometry, PointMass, TrueDynamics};
+
+    const CONFIG: PlannerConfig =
+        PlannerConfig { iterations: 1, temperature: 0.05, sigma_min: 0.02, propagation: Propagation::AllMembers };
+
+    /// Return of executing the plan's mean open loop under the true dynamics.
+    fn mean_return<const H: usize>(geometry: &Geometry, s0: [f32; 2], plan: &Plan<2, H>) -> f32 {
+        let mut s = s0;
+        plan.mean
+            .iter()
+            .map(|a| {
+                s = point_mass::transition(geometry, &s, a);
+                point_mass::reward(&s)
+            })
+            .sum()
+    }
+
+    #[test]
+    fn mean_moves_towards_higher_return_across_iterations() {
+        let geometry = Geometry::default();
+        let mut planner = Planner::<2, 2, 7, 256>::new();
+        let mut rng = ChiRng::new(1);
+        for s0 in [[0.0, 0.0], [0.2, 0.6], [0.7, 0.3]] {
+            let mut plan = Plan::<2, 7>::uninformed();
+            let mut returns = vec![mean_return(&geometry, s0, &plan)];
+            for _ in 0..6 {
+                let mut model = TrueDynamics(geometry);
+                planner.refine(&CONFIG, &mut model, &GoalReward, &s0, &mut plan, &mut rng, &mut Unlimited);
+                returns.push(mean_return(&geometry, s0, &plan));
+            }
+            // Each iteration may wobble by sampling noise, never by much; over six the gain is large.
+            for pair in returns.windows(2) {
+                assert!(pair[1] > pair[0] - 0.02, "from {s0:?}: {returns:?}");
+            }
+            assert!(returns[6] > returns[0] + 0.2, "from {s0:?}: {returns:?}");
+        }
+    }
+
+    /// Closed loop with a fresh uninformed plan each step (CEM-MPC-like use of the planner).
+    fn run_planner_only(geometry: Geometry, propagation: Propagation, steps: usize) -> (bool, [f32; 2]) {
+        let mut env = PointMass::new(geometry);
+        let mut s = env.reset();
+        let mut planner = Planner::<2, 2, 7, 128>::new();
+        let mut rng = ChiRng::new(2);
+        let cfg = PlannerConfig { iterations: 3, propagation, ..CONFIG };
+        for _ in 0..steps {
+            let mut plan = Plan::uninformed();
+            let mut model = TrueDynamics(geometry);
+            planner.refine(&cfg, &mut model, &GoalReward, &s, &mut plan, &mut rng, &mut Unlimited);
+            let t = env.step(&plan.first_mean());
+            s = t.state;
+            if t.at_goal {
+                return (true, s);
+            }
+        }
+        (false, s)
+    }
+
+    #[test]
+    fn reaches_the_goal_when_the_straight_path_is_open() {
+        let (reached, s) = run_planner_only(Geometry::OPEN, Propagation::AllMembers, 60);
+        assert!(reached, "ended at {s:?}");
+    }
+
+    #[test]
+    fn a_short_horizon_planner_alone_is_stopped_by_the_wall() {
+        // The environment's point (DESIGN.md): 7 steps see 0.35 of travel, the opening is
+        // 0.35 below the corner the diagonal runs into. Planning alone needs the policy's help.
+        let (reached, s) = run_planner_only(Geometry::default(), Propagation::AllMembers, 60);
+        assert!(!reached, "found the opening alone, at {s:?}");
+        assert!((s[0] - 0.5).abs() < 0.06 && s[1] > 0.3, "should be stuck at the wall, at {s:?}");
+    }
+
+    #[test]
+    fn one_member_per_sample_also_plans() {
+        let (reached, s) = run_planner_only(Geometry::OPEN, Propagation::OnePerSample, 60);
+        assert!(reached, "ended at {s:?}");
+    }
+
+    fn refine_from_start(
+        iterations: u32,
+        budget: &mut impl Budget,
+    ) -> (Refinement, Plan<2, 7>) {
+        let cfg = PlannerConfig { iterations, ..CONFIG };
+        let mut planner = Planner::<2, 2, 7, 64>::new();
+        let mut plan = Plan::uninformed();
+        let mut model = TrueDynamics(Geometry::default());
+        let report =
+            planner.refine(&cfg, &mut model, &GoalReward, &[0.1, 0.1], &mut plan, &mut ChiRng::new(3), budget);
+        (report, plan)
+    }
+
+    #[test]
+    fn budget_stops_with_the_last_complete_refit() {
+        // One check passes (before iteration 1); the next (before iteration 2) fails.
+        let (cut, cut_plan) = refine_from_start(5, &mut Checks(1));
+        let (full, full_plan) = refine_from_start(1, &mut Unlimited);
+        assert_eq!((cut.iterations, cut.interrupted), (1, true));
+        assert_eq!((full.iterations, full.interrupted), (1, false));
+        assert_eq!(cut_plan, full_plan, "interrupted plan is the last complete refit");
+        let (none, none_plan) = refine_from_start(5, &mut Checks(0));
+        assert_eq!((none.iterations, none.interrupted), (0, true));
+        assert_eq!(none_plan, Plan::uninformed());
+    }
+
+    /// A model that answers NaN and infinities.
+    struct Broken;
+    impl Dynamics<2, 2> for Broken {
+        fn members(&self) -> usize {
+            2
+        }
+        fn predict(&mut self, member: usize, _: &[[f32; 2]], _: &[[f32; 2]], next: &mut [[f32; 2]]) {
+            next.fill(if member == 0 { [f32::NAN, 1.0] } else { [f32::INFINITY, -f32::INFINITY] });
+        }
+    }
+
+    #[test]
+    fn broken_model_still_gives_a_finite_plan() {
+        let mut planner = Planner::<2, 2, 7, 32>::new();
+        let mut plan = Plan::uninformed();
+        let cfg = PlannerConfig { iterations: 3, ..CONFIG };
+        let r = planner.refine(&cfg, &mut Broken, &GoalReward, &[0.0, 0.0], &mut plan, &mut ChiRng::new(4), &mut Unlimited);
+        assert_eq!(r.iterations, 3);
+        assert!(r.effective_samples.is_finite() && r.expected_return.is_finite());
+        for v in plan.mean.iter().chain(&plan.std).flatten() {
+            assert!(v.is_finite());
+        }
+        assert!(plan.mean.iter().flatten().all(|m| m.abs() <= 1.0));
+    }
+}
