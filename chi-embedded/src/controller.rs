@@ -151,3 +151,161 @@ impl<
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::budget::{Checks, Unlimited};
+    use crate::bundle::owned::AlignedBytes;
+    use crate::bundle::testing::{self, PolicyKind};
+    use crate::bundle::{Dims, Precision};
+    use crate::envs::point_mass::{GOAL, GoalReward};
+    use proptest::prelude::*;
+
+    /// The paper's K = 500 (Appendix C). With K = 32 the `q` factor of Eq. 4 leaves an
+    /// effective sample size of 1-5 in these 14 dimensions and the plan freezes after one
+    /// iteration (see the planner's docs); the hybrid behaviour is a claim at paper settings.
+    const K: usize = 500;
+    type Small<'a> = Bundle<'a, 2, 2, 4, 2, 8, 8, 7, K>;
+    type SmallChi<'a> = Controller<'a, GoalReward, 2, 2, 4, 2, 8, 8, 7, K>;
+
+    fn bytes(kind: PolicyKind, precision: Precision) -> AlignedBytes {
+        let mut spec = testing::point_mass_spec(8, 8, kind);
+        spec.header.dims.samples = K as u32;
+        match precision {
+            Precision::F32 => spec.encode().unwrap(),
+            Precision::I8 => spec.quantised().encode().unwrap(),
+        }
+    }
+
+    fn decide(bytes: &AlignedBytes, early_exit_sigma: f32, state: [f32; 2]) -> Decision<2, 2, 7> {
+        let bundle = Small::parse(bytes.as_bytes()).unwrap();
+        let mut chi = SmallChi::from_bundle(&bundle, GoalReward, 42);
+        chi.config.early_exit_sigma = early_exit_sigma;
+        chi.config.planner.iterations = 6;
+        chi.act(&state, &mut Unlimited)
+    }
+
+    fn towards_goal(action: [f32; 2], s: [f32; 2]) -> f32 {
+        let (dx, dy) = (GOAL[0] - s[0], GOAL[1] - s[1]);
+        (action[0] * dx + action[1] * dy) / (dx * dx + dy * dy).sqrt()
+    }
+
+    #[test]
+    fn confident_correct_policy_exits_early_and_acts_as_amortised() {
+        for precision in [Precision::F32, Precision::I8] {
+            let b = bytes(PolicyKind::Confident, precision);
+            let d = decide(&b, 0.05, [0.2, 0.3]);
+            assert!(d.early_exit, "{precision:?}: first std {}", d.amortised.first_std_max());
+            assert_eq!(d.refinement.iterations, 0);
+            assert_eq!(d.action, d.amortised.first_mean());
+            assert!(towards_goal(d.action, [0.2, 0.3]) > 1.3, "{:?}", d.action);
+        }
+    }
+
+    #[test]
+    fn hybrid_behaviour_planner_barely_moves_a_confident_plan_and_overrides_an_uncertain_one() {
+        // Figure 1 in miniature, planning forced on (no early exit) in all three cases.
+        for precision in [Precision::F32, Precision::I8] {
+            let s = [0.2, 0.3];
+            let confident = decide(&bytes(PolicyKind::Confident, precision), 0.0, s);
+            let uncertain = decide(&bytes(PolicyKind::Uncertain, precision), 0.0, s);
+            let wrong = decide(&bytes(PolicyKind::Wrong, precision), 0.0, s);
+            let moved = |d: &Decision<2, 2, 7>| d.posterior.mean_distance(&d.amortised);
+
+            assert_eq!(confident.refinement.iterations, 6);
+            assert!(moved(&confident) < 0.05, "{precision:?}: confident plan moved {}", moved(&confident));
+            assert!(moved(&uncertain) > 0.4, "{precision:?}: uncertain plan moved only {}", moved(&uncertain));
+            assert!(moved(&wrong) > 0.6, "{precision:?}: wrong plan moved only {}", moved(&wrong));
+            assert!(moved(&uncertain) > 10.0 * moved(&confident));
+
+            // The planner turns the wrong and the uncertain proposals towards the goal.
+            assert!(towards_goal(wrong.amortised.first_mean(), s) < -0.5);
+            assert!(towards_goal(wrong.action, s) > 0.5, "{precision:?}: {:?}", wrong.action);
+            assert!(towards_goal(uncertain.action, s) > 0.5, "{precision:?}: {:?}", uncertain.action);
+            // The iterative phase shrinks the uncertain spread: it has become confident.
+            assert!(uncertain.posterior.first_std_max() < 0.5 * uncertain.amortised.first_std_max());
+            assert!(confident.amortised.kl_divergence(&confident.posterior) < uncertain.amortised.kl_divergence(&uncertain.posterior));
+        }
+    }
+
+    #[test]
+    fn amortised_rollout_predicts_the_policys_path() {
+        let b = bytes(PolicyKind::Confident, Precision::F32);
+        let bundle = Small::parse(b.as_bytes()).unwrap();
+        let chi = SmallChi::from_bundle(&bundle, GoalReward, 0);
+        let (plan, states) = chi.amortise(&[0.0, 0.0]);
+        // Ensemble mean gain is 0.95 * 0.05 per unit action; the policy's action is ~1 per axis.
+        let mut s = [0.0f32, 0.0];
+        for (a, predicted) in plan.mean.iter().zip(states) {
+            for d in 0..2 {
+                s[d] += 0.95 * 0.05 * a[d];
+                assert!((predicted[d] - s[d]).abs() < 1e-5, "{predicted:?} vs {s:?}");
+            }
+        }
+        assert!(states[6][0] > 0.3 && states[6][1] > 0.3);
+    }
+
+    #[test]
+    fn same_seed_same_decisions_bit_for_bit_other_seed_differs() {
+        let b = bytes(PolicyKind::Uncertain, Precision::I8);
+        let bundle = Small::parse(b.as_bytes()).unwrap();
+        let run = |seed| {
+            let mut chi = SmallChi::from_bundle(&bundle, GoalReward, seed);
+            let states = [[0.0, 0.0], [0.3, 0.1], [0.9, 0.2]];
+            states.map(|s| chi.act(&s, &mut Unlimited).action.map(f32::to_bits))
+        };
+        assert_eq!(run(1), run(1));
+        assert_ne!(run(1), run(2));
+    }
+
+    #[test]
+    fn zero_budget_returns_the_amortised_action() {
+        let b = bytes(PolicyKind::Wrong, Precision::F32);
+        let bundle = Small::parse(b.as_bytes()).unwrap();
+        let mut chi = SmallChi::from_bundle(&bundle, GoalReward, 1);
+        let d = chi.act(&[0.5, 0.5], &mut Checks(0));
+        assert!(d.refinement.interrupted && d.refinement.iterations == 0);
+        assert_eq!(d.action, d.amortised.first_mean());
+    }
+
+    fn special() -> impl Strategy<Value = f32> {
+        prop_oneof![
+            Just(f32::NAN),
+            Just(f32::INFINITY),
+            Just(f32::NEG_INFINITY),
+            Just(f32::MAX),
+            Just(f32::MIN),
+            Just(f32::MIN_POSITIVE),
+            Just(1e30f32),
+            Just(-1e30f32),
+            -2.0f32..3.0,
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn any_state_gives_a_finite_action_in_bounds(
+            x in special(), y in special(), seed in 0u64..50, i8 in any::<bool>(), kind in 0usize..3,
+        ) {
+            // Random networks as well as the hand-built ones: nothing about the weights is assumed.
+            let precision = if i8 { Precision::I8 } else { Precision::F32 };
+            let dims = Dims { state: 2, action: 2, members: 2, ensemble_hidden: 8, policy_hidden: 8, horizon: 7, samples: K as u32 };
+            let b = match kind {
+                0 => testing::random_spec(dims, precision, seed).encode().unwrap(),
+                1 => bytes(PolicyKind::Uncertain, precision),
+                _ => bytes(PolicyKind::Confident, precision),
+            };
+            let bundle = Small::parse(b.as_bytes()).unwrap();
+            let mut chi = SmallChi::from_bundle(&bundle, GoalReward, seed);
+            chi.config.early_exit_sigma = 0.0;
+            let d = chi.act(&[x, y], &mut Unlimited);
+            prop_assert!(d.action.iter().all(|a| a.is_finite() && a.abs() <= 1.0), "{:?}", d.action);
+            prop_assert!(d.posterior.std.iter().flatten().all(|s| s.is_finite() && *s > 0.0));
+            let clean = x.is_finite() && y.is_finite() && x.abs() <= 1e6 && y.abs() <= 1e6;
+            prop_assert_eq!(d.state_sanitised, !clean);
+        }
+    }
+}
