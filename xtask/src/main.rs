@@ -1,1 +1,175 @@
-fn main() {}
+//! `cargo xtask <command>`: the project's set-up as code. Each command first installs what it
+//! needs on a fresh machine of this project's kind (the board's rustup target; later QEMU and
+//! MuJoCo), then runs cargo. Sessions and CI run as root, so installs need no prompt.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use chi_embedded::bundle::testing::{PolicyKind, point_mass_spec};
+use chi_embedded::reference::point_mass as reference;
+
+const BOARD_TARGET: &str = "thumbv7em-none-eabihf";
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+  test    install what is missing, then run every check and test: rustfmt, clippy (host and
+          board), the board build of chi-embedded and of the firmware, and cargo test
+  demo    the main job; until the trainer lands (issue 4) it runs the reference controller
+          on the point mass on the host with a hand-built bundle and reports the episode
+  bench   criterion benches of the dense kernels and of one control step (not part of test)
+  size    flash and RAM of the firmware at opt-level s and 3
+  setup   only install what is missing (rustup target thumbv7em-none-eabihf)
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let started = Instant::now();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup(),
+        Some("test") => setup().and_then(|()| test()),
+        Some("demo") => setup().and_then(|()| demo()),
+        Some("bench") => bench(&args[1..]),
+        Some("size") => setup().and_then(|()| size()),
+        Some("help" | "--help" | "-h") | None => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => {
+            eprint!("xtask: unknown command '{other}'\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => {
+            eprintln!("xtask: done in {:.1} s", started.elapsed().as_secs_f64());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("xtask: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(Path::new(".")).to_path_buf()
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    eprintln!("xtask: $ {}", show(cmd));
+    let status = cmd.status().with_context(|| format!("cannot start {}", show(cmd)))?;
+    if !status.success() {
+        bail!("{} failed ({status})", show(cmd));
+    }
+    Ok(())
+}
+
+fn show(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}
+
+/// Adds the board's rustup target when missing (rustup downloads the component).
+fn setup() -> Result<()> {
+    let out = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .current_dir(root())
+        .output()
+        .context("rustup is needed to add the board target")?;
+    if !String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim() == BOARD_TARGET) {
+        eprintln!("xtask: installing the rustup target {BOARD_TARGET} (for the firmware)");
+        run(Command::new("rustup").args(["target", "add", BOARD_TARGET]).current_dir(root()))?;
+    }
+    Ok(())
+}
+
+/// Writes the hand-built reference bundle the firmware is built with when no trained one is
+/// given; returns its path.
+fn reference_bundle() -> Result<PathBuf> {
+    let spec = point_mass_spec(reference::HE, reference::HP, PolicyKind::Confident);
+    let bytes = spec.encode().context("reference bundle")?;
+    let dir = root().join("target/bundles");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("reference-hand-built.chib");
+    std::fs::write(&path, bytes.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
+fn firmware_build(profile: &str, bundle: &Path) -> Result<PathBuf> {
+    let manifest = root().join("firmware/Cargo.toml");
+    run(cargo()
+        .args(["build", "--quiet", "--profile", profile, "--manifest-path"])
+        .arg(&manifest)
+        .current_dir(root().join("firmware"))
+        .env("CHI_BUNDLE", bundle))?;
+    Ok(root().join(format!("firmware/target/{BOARD_TARGET}/{profile}/chi-firmware")))
+}
+
+fn test() -> Result<()> {
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    run(cargo().args(["clippy", "--quiet", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    run(cargo().args(["clippy", "--quiet", "-p", "chi-embedded", "--target", BOARD_TARGET, "--", "-D", "warnings"]))?;
+    run(cargo().args(["build", "--quiet", "-p", "chi-embedded", "--release", "--target", BOARD_TARGET]))?;
+    firmware_build("release", &reference_bundle()?)?;
+    run(cargo().args(["test", "--workspace"]))
+}
+
+fn demo() -> Result<()> {
+    let bundle = reference_bundle()?;
+    eprintln!(
+        "xtask: the trainer (issue 4) is not here yet; running the reference controller with the \
+         hand-built bundle {} instead",
+        bundle.display()
+    );
+    run(cargo().args(["run", "--quiet", "--release", "-p", "chi-host", "--", "inspect"]).arg(&bundle))?;
+    run(cargo().args(["run", "--quiet", "--release", "-p", "chi-host", "--", "run"]).arg(&bundle).args(["--open"]))?;
+    run(cargo().args(["run", "--quiet", "--release", "-p", "chi-host", "--", "run"]).arg(&bundle))
+}
+
+fn bench(extra: &[String]) -> Result<()> {
+    run(cargo().args(["bench", "-p", "chi-embedded", "--features", "std", "--"]).args(extra))
+}
+
+fn size() -> Result<()> {
+    let bundle = reference_bundle()?;
+    let bundle_len = std::fs::metadata(&bundle)?.len();
+    println!("firmware (point-mass self-test, reference sizes, bundle of {bundle_len} bytes in flash)");
+    println!("{:<12} {:>10} {:>10} {:>10} {:>14}", "profile", "flash", "ram(static)", "code+rodata", "less bundle");
+    for profile in ["release", "release-o3"] {
+        let elf = firmware_build(profile, &bundle)?;
+        let out = Command::new("size").arg("-A").arg(&elf).output().context("binutils `size`")?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let section = |name: &str| -> u64 {
+            text.lines()
+                .find(|l| l.split_whitespace().next() == Some(name))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+                .unwrap_or(0)
+        };
+        let (vt, tx, ro, da, bss) =
+            (section(".vector_table"), section(".text"), section(".rodata"), section(".data"), section(".bss"));
+        let flash = vt + tx + ro + da;
+        println!(
+            "{:<12} {:>10} {:>10} {:>10} {:>14}",
+            profile,
+            flash,
+            da + bss,
+            tx + ro,
+            flash - bundle_len
+        );
+    }
+    Ok(())
+}

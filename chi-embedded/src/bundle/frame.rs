@@ -66,7 +66,7 @@ pub fn split(bytes: &[u8]) -> Result<Frame<'_>, BundleError> {
     if bytes.len() < PREFIX_LEN + CRC_LEN {
         return Err(too_short);
     }
-    if (bytes.as_ptr() as usize) % 4 != 0 {
+    if !(bytes.as_ptr() as usize).is_multiple_of(4) {
         return Err(BundleError::Misaligned);
     }
     if bytes.first_chunk::<4>() != Some(&MAGIC) {

@@ -131,10 +131,10 @@ impl Header {
         if !(s.min.is_finite() && s.max.is_finite() && s.min < s.max && s.max <= 20.0) {
             return fail("log-std bounds must be finite with min < max <= 20");
         }
-        if let Task::PointMass(geometry) = self.task {
-            if let Err(what) = geometry.validate() {
-                return fail(what);
-            }
+        if let Task::PointMass(geometry) = self.task
+            && let Err(what) = geometry.validate()
+        {
+            return fail(what);
         }
         Ok(())
     }
