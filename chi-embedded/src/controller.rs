@@ -196,7 +196,11 @@ mod tests {
         for precision in [Precision::F32, Precision::I8] {
             let b = bytes(PolicyKind::Confident, precision);
             let d = decide(&b, 0.05, [0.2, 0.3]);
-            assert!(d.early_exit, "{precision:?}: first std {}", d.amortised.first_std_max());
+            assert!(
+                d.early_exit,
+                "{precision:?}: first std {}",
+                d.amortised.first_std_max()
+            );
             assert_eq!(d.refinement.iterations, 0);
             assert_eq!(d.action, d.amortised.first_mean());
             assert!(towards_goal(d.action, [0.2, 0.3]) > 1.3, "{:?}", d.action);
@@ -214,18 +218,43 @@ mod tests {
             let moved = |d: &Decision<2, 2, 7>| d.posterior.mean_distance(&d.amortised);
 
             assert_eq!(confident.refinement.iterations, 6);
-            assert!(moved(&confident) < 0.05, "{precision:?}: confident plan moved {}", moved(&confident));
-            assert!(moved(&uncertain) > 0.4, "{precision:?}: uncertain plan moved only {}", moved(&uncertain));
-            assert!(moved(&wrong) > 0.6, "{precision:?}: wrong plan moved only {}", moved(&wrong));
+            assert!(
+                moved(&confident) < 0.05,
+                "{precision:?}: confident plan moved {}",
+                moved(&confident)
+            );
+            assert!(
+                moved(&uncertain) > 0.4,
+                "{precision:?}: uncertain plan moved only {}",
+                moved(&uncertain)
+            );
+            assert!(
+                moved(&wrong) > 0.6,
+                "{precision:?}: wrong plan moved only {}",
+                moved(&wrong)
+            );
             assert!(moved(&uncertain) > 10.0 * moved(&confident));
 
             // The planner turns the wrong and the uncertain proposals towards the goal.
             assert!(towards_goal(wrong.amortised.first_mean(), s) < -0.5);
-            assert!(towards_goal(wrong.action, s) > 0.5, "{precision:?}: {:?}", wrong.action);
-            assert!(towards_goal(uncertain.action, s) > 0.5, "{precision:?}: {:?}", uncertain.action);
+            assert!(
+                towards_goal(wrong.action, s) > 0.5,
+                "{precision:?}: {:?}",
+                wrong.action
+            );
+            assert!(
+                towards_goal(uncertain.action, s) > 0.5,
+                "{precision:?}: {:?}",
+                uncertain.action
+            );
             // The iterative phase shrinks the uncertain spread: it has become confident.
-            assert!(uncertain.posterior.first_std_max() < 0.5 * uncertain.amortised.first_std_max());
-            assert!(confident.amortised.kl_divergence(&confident.posterior) < uncertain.amortised.kl_divergence(&uncertain.posterior));
+            assert!(
+                uncertain.posterior.first_std_max() < 0.5 * uncertain.amortised.first_std_max()
+            );
+            assert!(
+                confident.amortised.kl_divergence(&confident.posterior)
+                    < uncertain.amortised.kl_divergence(&uncertain.posterior)
+            );
         }
     }
 

@@ -341,10 +341,14 @@ impl<const S: usize, const A: usize, const H: usize, const K: usize> Planner<S, 
 mod tests {
     use super::*;
     use crate::budget::{Checks, Unlimited};
-    use crate::envs::point_mass::{self, GoalReward, Geometry, PointMass, TrueDynamics};
+    use crate::envs::point_mass::{self, Geometry, GoalReward, PointMass, TrueDynamics};
 
-    const CONFIG: PlannerConfig =
-        PlannerConfig { iterations: 1, temperature: 0.05, sigma_min: 0.02, propagation: Propagation::AllMembers };
+    const CONFIG: PlannerConfig = PlannerConfig {
+        iterations: 1,
+        temperature: 0.05,
+        sigma_min: 0.02,
+        propagation: Propagation::AllMembers,
+    };
 
     /// Return of executing the plan's mean open loop under the true dynamics.
     fn mean_return<const H: usize>(geometry: &Geometry, s0: [f32; 2], plan: &Plan<2, H>) -> f32 {
@@ -368,7 +372,15 @@ mod tests {
             let mut returns = vec![mean_return(&geometry, s0, &plan)];
             for _ in 0..6 {
                 let mut model = TrueDynamics(geometry);
-                planner.refine(&CONFIG, &mut model, &GoalReward, &s0, &mut plan, &mut rng, &mut Unlimited);
+                planner.refine(
+                    &CONFIG,
+                    &mut model,
+                    &GoalReward,
+                    &s0,
+                    &mut plan,
+                    &mut rng,
+                    &mut Unlimited,
+                );
                 returns.push(mean_return(&geometry, s0, &plan));
             }
             // Each iteration may wobble by sampling noise, never by much; over six the gain is large.
@@ -380,16 +392,32 @@ mod tests {
     }
 
     /// Closed loop with a fresh uninformed plan each step (CEM-MPC-like use of the planner).
-    fn run_planner_only(geometry: Geometry, propagation: Propagation, steps: usize) -> (bool, [f32; 2]) {
+    fn run_planner_only(
+        geometry: Geometry,
+        propagation: Propagation,
+        steps: usize,
+    ) -> (bool, [f32; 2]) {
         let mut env = PointMass::new(geometry);
         let mut s = env.reset();
         let mut planner = Planner::<2, 2, 7, 128>::new();
         let mut rng = ChiRng::new(2);
-        let cfg = PlannerConfig { iterations: 3, propagation, ..CONFIG };
+        let cfg = PlannerConfig {
+            iterations: 3,
+            propagation,
+            ..CONFIG
+        };
         for _ in 0..steps {
             let mut plan = Plan::uninformed();
             let mut model = TrueDynamics(geometry);
-            planner.refine(&cfg, &mut model, &GoalReward, &s, &mut plan, &mut rng, &mut Unlimited);
+            planner.refine(
+                &cfg,
+                &mut model,
+                &GoalReward,
+                &s,
+                &mut plan,
+                &mut rng,
+                &mut Unlimited,
+            );
             let t = env.step(&plan.first_mean());
             s = t.state;
             if t.at_goal {
@@ -411,7 +439,10 @@ mod tests {
         // 0.35 below the corner the diagonal runs into. Planning alone needs the policy's help.
         let (reached, s) = run_planner_only(Geometry::default(), Propagation::AllMembers, 60);
         assert!(!reached, "found the opening alone, at {s:?}");
-        assert!((s[0] - 0.5).abs() < 0.06 && s[1] > 0.3, "should be stuck at the wall, at {s:?}");
+        assert!(
+            (s[0] - 0.5).abs() < 0.06 && s[1] > 0.3,
+            "should be stuck at the wall, at {s:?}"
+        );
     }
 
     #[test]
@@ -420,16 +451,23 @@ mod tests {
         assert!(reached, "ended at {s:?}");
     }
 
-    fn refine_from_start(
-        iterations: u32,
-        budget: &mut impl Budget,
-    ) -> (Refinement, Plan<2, 7>) {
-        let cfg = PlannerConfig { iterations, ..CONFIG };
+    fn refine_from_start(iterations: u32, budget: &mut impl Budget) -> (Refinement, Plan<2, 7>) {
+        let cfg = PlannerConfig {
+            iterations,
+            ..CONFIG
+        };
         let mut planner = Planner::<2, 2, 7, 64>::new();
         let mut plan = Plan::uninformed();
         let mut model = TrueDynamics(Geometry::default());
-        let report =
-            planner.refine(&cfg, &mut model, &GoalReward, &[0.1, 0.1], &mut plan, &mut ChiRng::new(3), budget);
+        let report = planner.refine(
+            &cfg,
+            &mut model,
+            &GoalReward,
+            &[0.1, 0.1],
+            &mut plan,
+            &mut ChiRng::new(3),
+            budget,
+        );
         (report, plan)
     }
 
@@ -440,7 +478,10 @@ mod tests {
         let (full, full_plan) = refine_from_start(1, &mut Unlimited);
         assert_eq!((cut.iterations, cut.interrupted), (1, true));
         assert_eq!((full.iterations, full.interrupted), (1, false));
-        assert_eq!(cut_plan, full_plan, "interrupted plan is the last complete refit");
+        assert_eq!(
+            cut_plan, full_plan,
+            "interrupted plan is the last complete refit"
+        );
         let (none, none_plan) = refine_from_start(5, &mut Checks(0));
         assert_eq!((none.iterations, none.interrupted), (0, true));
         assert_eq!(none_plan, Plan::uninformed());
@@ -452,8 +493,18 @@ mod tests {
         fn members(&self) -> usize {
             2
         }
-        fn predict(&mut self, member: usize, _: &[[f32; 2]], _: &[[f32; 2]], next: &mut [[f32; 2]]) {
-            next.fill(if member == 0 { [f32::NAN, 1.0] } else { [f32::INFINITY, -f32::INFINITY] });
+        fn predict(
+            &mut self,
+            member: usize,
+            _: &[[f32; 2]],
+            _: &[[f32; 2]],
+            next: &mut [[f32; 2]],
+        ) {
+            next.fill(if member == 0 {
+                [f32::NAN, 1.0]
+            } else {
+                [f32::INFINITY, -f32::INFINITY]
+            });
         }
     }
 
@@ -461,8 +512,19 @@ mod tests {
     fn broken_model_still_gives_a_finite_plan() {
         let mut planner = Planner::<2, 2, 7, 32>::new();
         let mut plan = Plan::uninformed();
-        let cfg = PlannerConfig { iterations: 3, ..CONFIG };
-        let r = planner.refine(&cfg, &mut Broken, &GoalReward, &[0.0, 0.0], &mut plan, &mut ChiRng::new(4), &mut Unlimited);
+        let cfg = PlannerConfig {
+            iterations: 3,
+            ..CONFIG
+        };
+        let r = planner.refine(
+            &cfg,
+            &mut Broken,
+            &GoalReward,
+            &[0.0, 0.0],
+            &mut plan,
+            &mut ChiRng::new(4),
+            &mut Unlimited,
+        );
         assert_eq!(r.iterations, 3);
         assert!(r.effective_samples.is_finite() && r.expected_return.is_finite());
         for v in plan.mean.iter().chain(&plan.std).flatten() {

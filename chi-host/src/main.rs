@@ -5,13 +5,17 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use chi_embedded::bundle::{self, Task};
-use chi_embedded::envs::point_mass::{GoalReward, Geometry};
+use chi_embedded::envs::point_mass::{Geometry, GoalReward};
 use chi_embedded::reference::point_mass::{Bundle, Controller};
 use chi_host::{bundle_file, episode};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "chi", version, about = "Control as Hybrid Inference: tools for the workstation")]
+#[command(
+    name = "chi",
+    version,
+    about = "Control as Hybrid Inference: tools for the workstation"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -64,7 +68,15 @@ impl Command {
     fn execute(self) -> Result<()> {
         match self {
             Self::Inspect { bundle } => inspect(&bundle),
-            Self::Run { bundle, seed, steps, open, wall_x, opening_centre, opening_width } => {
+            Self::Run {
+                bundle,
+                seed,
+                steps,
+                open,
+                wall_x,
+                opening_centre,
+                opening_width,
+            } => {
                 let bytes = bundle_file::read(&bundle)?;
                 let decoded = Bundle::parse(bytes.as_bytes())
                     .with_context(|| format!("bundle '{}' refused", bundle.display()))?;
@@ -80,20 +92,29 @@ impl Command {
                         opening_width: opening_width.unwrap_or(trained.opening_width),
                     }
                 };
-                geometry.validate().map_err(|e| anyhow::anyhow!("invalid wall geometry: {e}"))?;
-                let mut chi = Controller::from_bundle(&decoded, GoalReward, seed.unwrap_or(decoded.header.seed));
+                geometry
+                    .validate()
+                    .map_err(|e| anyhow::anyhow!("invalid wall geometry: {e}"))?;
+                let mut chi = Controller::from_bundle(
+                    &decoded,
+                    GoalReward,
+                    seed.unwrap_or(decoded.header.seed),
+                );
                 let r = episode::run(&mut chi, geometry, steps);
+                let s = r.summary;
                 println!(
                     "episode: wall {geometry:?}\n  return {:.4}, reached goal: {}, closest {:.3}, final state ({:.3}, {:.3})\n  \
-                     planner iterations per step {:.2}, early exits {}/{}",
-                    r.ret,
-                    r.first_success.map_or("no".to_string(), |s| format!("at step {s}")),
-                    r.closest,
-                    r.final_state[0],
-                    r.final_state[1],
-                    f64::from(r.iterations) / f64::from(r.steps.max(1)),
+                     planner iterations per step {:.2}, early exits {}/{}, actions crc {:#010x}",
+                    s.ret,
+                    s.first_success
+                        .map_or("no".to_string(), |n| format!("at step {n}")),
+                    s.closest,
+                    s.final_state[0],
+                    s.final_state[1],
+                    f64::from(r.iterations) / f64::from(s.steps.max(1)),
                     r.early_exits,
-                    r.steps
+                    s.steps,
+                    s.actions_crc
                 );
                 Ok(())
             }
@@ -103,14 +124,29 @@ impl Command {
 
 fn inspect(path: &std::path::Path) -> Result<()> {
     let bytes = bundle_file::read(path)?;
-    let header = bundle::inspect(bytes.as_bytes()).with_context(|| format!("bundle '{}' refused", path.display()))?;
+    let header = bundle::inspect(bytes.as_bytes())
+        .with_context(|| format!("bundle '{}' refused", path.display()))?;
     let d = header.dims;
-    println!("bundle '{}': {} bytes, format version {}, valid", path.display(), bytes.len(), bundle::frame::VERSION);
+    println!(
+        "bundle '{}': {} bytes, format version {}, valid",
+        path.display(),
+        bytes.len(),
+        bundle::frame::VERSION
+    );
     println!("  task        {:?}", header.task);
     println!("  precision   {:?}", header.precision);
-    println!("  sizes       S={} A={} E={} HE={} HP={} H={} K={}", d.state, d.action, d.members, d.ensemble_hidden, d.policy_hidden, d.horizon, d.samples);
-    println!("  ensemble    {:?}, log-variance bounds {:?}", header.ensemble_activation, header.log_var_bounds);
-    println!("  policy      {:?}, log-std bounds {:?}", header.policy_activation, header.log_std_bounds);
+    println!(
+        "  sizes       S={} A={} E={} HE={} HP={} H={} K={}",
+        d.state, d.action, d.members, d.ensemble_hidden, d.policy_hidden, d.horizon, d.samples
+    );
+    println!(
+        "  ensemble    {:?}, log-variance bounds {:?}",
+        header.ensemble_activation, header.log_var_bounds
+    );
+    println!(
+        "  policy      {:?}, log-std bounds {:?}",
+        header.policy_activation, header.log_std_bounds
+    );
     println!("  controller  {:?}", header.controller);
     println!("  seed        {}", header.seed);
     match Bundle::parse(bytes.as_bytes()) {

@@ -8,12 +8,12 @@
 
 use chi_embedded::budget::Unlimited;
 use chi_embedded::bundle::Task;
-use chi_embedded::envs::point_mass::{GoalReward, PointMass};
+use chi_embedded::envs::point_mass::{self, GoalReward};
 use chi_embedded::reference::point_mass::{Bundle, Controller};
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hprintln};
 
-/// Steps of the self-test episode.
+/// Steps of the self-test episode (the host's `chi run` default too).
 const EPISODE_STEPS: u32 = 60;
 
 /// Forces the 16-byte alignment the bundle needs to be read in place.
@@ -38,17 +38,20 @@ fn main() -> ! {
         loop {}
     };
     let mut chi = Controller::from_bundle(&bundle, GoalReward, bundle.header.seed);
-    let mut env = PointMass::new(geometry);
-    let mut state = env.reset();
-    let (mut ret, mut reached) = (0.0f32, false);
-    for _ in 0..EPISODE_STEPS {
-        let decision = chi.act(&state, &mut Unlimited);
-        let t = env.step(&decision.action);
-        state = t.state;
-        ret += t.reward;
-        reached |= t.at_goal;
-    }
-    hprintln!("chi: selftest return {} reached_goal {} final_state {:?}", ret, reached, state);
+    let summary = point_mass::run_episode(geometry, EPISODE_STEPS, |s| {
+        chi.act(s, &mut Unlimited).action
+    });
+    // One line the host parses: f32 Display prints the shortest text that reads back to the
+    // same bits, so the host can compare exactly.
+    hprintln!(
+        "chi: selftest steps {} return {} first_success {} final_state {} {} actions_crc {:#010x}",
+        summary.steps,
+        summary.ret,
+        summary.first_success.unwrap_or(0),
+        summary.final_state[0],
+        summary.final_state[1],
+        summary.actions_crc
+    );
     debug::exit(debug::EXIT_SUCCESS);
     loop {}
 }

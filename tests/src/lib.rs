@@ -1,1 +1,5 @@
-//! End-to-end tests live in `tests/`.
+//! Support for the end-to-end tests: build the firmware with a given bundle, run it in QEMU,
+//! read what it reports. The tests themselves are in `tests/`.
+
+pub mod firmware;
+pub mod qemu;

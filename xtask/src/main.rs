@@ -3,8 +3,9 @@
 //! MuJoCo), then runs cargo. Sessions and CI run as root, so installs need no prompt.
 
 use std::env;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -22,7 +23,7 @@ usage: cargo xtask <command>
           on the point mass on the host with a hand-built bundle and reports the episode
   bench   criterion benches of the dense kernels and of one control step (not part of test)
   size    flash and RAM of the firmware at opt-level s and 3
-  setup   only install what is missing (rustup target thumbv7em-none-eabihf)
+  setup   only install what is missing (rustup target thumbv7em-none-eabihf, qemu-system-arm)
 ";
 
 fn main() -> ExitCode {
@@ -56,7 +57,10 @@ fn main() -> ExitCode {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(Path::new(".")).to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap_or(Path::new("."))
+        .to_path_buf()
 }
 
 fn cargo() -> Command {
@@ -67,7 +71,9 @@ fn cargo() -> Command {
 
 fn run(cmd: &mut Command) -> Result<()> {
     eprintln!("xtask: $ {}", show(cmd));
-    let status = cmd.status().with_context(|| format!("cannot start {}", show(cmd)))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start {}", show(cmd)))?;
     if !status.success() {
         bail!("{} failed ({status})", show(cmd));
     }
@@ -83,16 +89,65 @@ fn show(cmd: &Command) -> String {
     s
 }
 
-/// Adds the board's rustup target when missing (rustup downloads the component).
+fn on_path(program: &str) -> bool {
+    env::var_os("PATH")
+        .is_some_and(|paths| env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
+
+/// Installs QEMU's Cortex-M emulator from Debian's packages when missing (the end-to-end
+/// tests run the firmware in it). Machines of this kind, CI included, run as root.
+fn install_qemu() -> Result<()> {
+    if on_path("qemu-system-arm") {
+        return Ok(());
+    }
+    eprintln!("xtask: installing qemu-system-arm from Debian's packages (for the firmware tests)");
+    let sudo = if env::var("USER").as_deref() == Ok("root") || is_root() {
+        None
+    } else {
+        Some("sudo")
+    };
+    let apt = |args: &[&str]| -> Command {
+        let mut c = Command::new(sudo.unwrap_or("apt-get"));
+        if sudo.is_some() {
+            c.arg("apt-get");
+        }
+        c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        c
+    };
+    run(&mut apt(&["update", "-qq"]))?;
+    run(&mut apt(&[
+        "install",
+        "-y",
+        "-qq",
+        "--no-install-recommends",
+        "qemu-system-arm",
+    ]))
+    .context("installing qemu-system-arm (run `apt-get install qemu-system-arm` as root)")
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+}
+
+/// Adds the board's rustup target and QEMU when missing.
 fn setup() -> Result<()> {
+    install_qemu()?;
     let out = Command::new("rustup")
         .args(["target", "list", "--installed"])
         .current_dir(root())
         .output()
         .context("rustup is needed to add the board target")?;
-    if !String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim() == BOARD_TARGET) {
+    if !String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .any(|l| l.trim() == BOARD_TARGET)
+    {
         eprintln!("xtask: installing the rustup target {BOARD_TARGET} (for the firmware)");
-        run(Command::new("rustup").args(["target", "add", BOARD_TARGET]).current_dir(root()))?;
+        run(Command::new("rustup")
+            .args(["target", "add", BOARD_TARGET])
+            .current_dir(root()))?;
     }
     Ok(())
 }
@@ -105,7 +160,8 @@ fn reference_bundle() -> Result<PathBuf> {
     let dir = root().join("target/bundles");
     std::fs::create_dir_all(&dir)?;
     let path = dir.join("reference-hand-built.chib");
-    std::fs::write(&path, bytes.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+    std::fs::write(&path, bytes.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
     Ok(path)
 }
 
@@ -116,16 +172,81 @@ fn firmware_build(profile: &str, bundle: &Path) -> Result<PathBuf> {
         .arg(&manifest)
         .current_dir(root().join("firmware"))
         .env("CHI_BUNDLE", bundle))?;
-    Ok(root().join(format!("firmware/target/{BOARD_TARGET}/{profile}/chi-firmware")))
+    Ok(root().join(format!(
+        "firmware/target/{BOARD_TARGET}/{profile}/chi-firmware"
+    )))
 }
 
 fn test() -> Result<()> {
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
-    run(cargo().args(["clippy", "--quiet", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
-    run(cargo().args(["clippy", "--quiet", "-p", "chi-embedded", "--target", BOARD_TARGET, "--", "-D", "warnings"]))?;
-    run(cargo().args(["build", "--quiet", "-p", "chi-embedded", "--release", "--target", BOARD_TARGET]))?;
+    run(cargo().args([
+        "clippy",
+        "--quiet",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cargo().args([
+        "clippy",
+        "--quiet",
+        "-p",
+        "chi-embedded",
+        "--target",
+        BOARD_TARGET,
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cargo().args([
+        "build",
+        "--quiet",
+        "-p",
+        "chi-embedded",
+        "--release",
+        "--target",
+        BOARD_TARGET,
+    ]))?;
     firmware_build("release", &reference_bundle()?)?;
-    run(cargo().args(["test", "--workspace"]))
+    cargo_test()
+}
+
+/// `cargo test --workspace`, its output passed through, then one closing line that adds up
+/// every test binary's result (the last binary cargo runs is often a doc-test with 0 tests).
+fn cargo_test() -> Result<()> {
+    let mut cmd = cargo();
+    cmd.args(["test", "--workspace"]).stdout(Stdio::piped());
+    eprintln!("xtask: $ {}", show(&cmd));
+    let mut child = cmd.spawn().context("cannot start cargo test")?;
+    let (mut passed, mut failed) = (0u64, 0u64);
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines() {
+            let line = line?;
+            println!("{line}");
+            if let Some(rest) = line.strip_prefix("test result: ") {
+                let count = |word: &str| -> u64 {
+                    rest.split(';')
+                        .find_map(|part| {
+                            part.trim()
+                                .trim_start_matches("ok. ")
+                                .trim_start_matches("FAILED. ")
+                                .strip_suffix(word)
+                        })
+                        .and_then(|n| n.trim().parse().ok())
+                        .unwrap_or(0)
+                };
+                passed += count(" passed");
+                failed += count(" failed");
+            }
+        }
+    }
+    let status = child.wait()?;
+    println!("tests: {passed} passed, {failed} failed");
+    if !status.success() {
+        bail!("cargo test failed ({status})");
+    }
+    Ok(())
 }
 
 fn demo() -> Result<()> {
@@ -135,23 +256,49 @@ fn demo() -> Result<()> {
          hand-built bundle {} instead",
         bundle.display()
     );
-    run(cargo().args(["run", "--quiet", "--release", "-p", "chi-host", "--", "inspect"]).arg(&bundle))?;
-    run(cargo().args(["run", "--quiet", "--release", "-p", "chi-host", "--", "run"]).arg(&bundle).args(["--open"]))?;
-    run(cargo().args(["run", "--quiet", "--release", "-p", "chi-host", "--", "run"]).arg(&bundle))
+    run(cargo()
+        .args([
+            "run",
+            "--quiet",
+            "--release",
+            "-p",
+            "chi-host",
+            "--",
+            "inspect",
+        ])
+        .arg(&bundle))?;
+    run(cargo()
+        .args(["run", "--quiet", "--release", "-p", "chi-host", "--", "run"])
+        .arg(&bundle)
+        .args(["--open"]))?;
+    run(cargo()
+        .args(["run", "--quiet", "--release", "-p", "chi-host", "--", "run"])
+        .arg(&bundle))
 }
 
 fn bench(extra: &[String]) -> Result<()> {
-    run(cargo().args(["bench", "-p", "chi-embedded", "--features", "std", "--"]).args(extra))
+    run(cargo()
+        .args(["bench", "-p", "chi-embedded", "--features", "std", "--"])
+        .args(extra))
 }
 
 fn size() -> Result<()> {
     let bundle = reference_bundle()?;
     let bundle_len = std::fs::metadata(&bundle)?.len();
-    println!("firmware (point-mass self-test, reference sizes, bundle of {bundle_len} bytes in flash)");
-    println!("{:<12} {:>10} {:>10} {:>10} {:>14}", "profile", "flash", "ram(static)", "code+rodata", "less bundle");
+    println!(
+        "firmware (point-mass self-test, reference sizes, bundle of {bundle_len} bytes in flash)"
+    );
+    println!(
+        "{:<12} {:>10} {:>10} {:>10} {:>14}",
+        "profile", "flash", "ram(static)", "code+rodata", "less bundle"
+    );
     for profile in ["release", "release-o3"] {
         let elf = firmware_build(profile, &bundle)?;
-        let out = Command::new("size").arg("-A").arg(&elf).output().context("binutils `size`")?;
+        let out = Command::new("size")
+            .arg("-A")
+            .arg(&elf)
+            .output()
+            .context("binutils `size`")?;
         let text = String::from_utf8_lossy(&out.stdout);
         let section = |name: &str| -> u64 {
             text.lines()
@@ -159,8 +306,13 @@ fn size() -> Result<()> {
                 .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
                 .unwrap_or(0)
         };
-        let (vt, tx, ro, da, bss) =
-            (section(".vector_table"), section(".text"), section(".rodata"), section(".data"), section(".bss"));
+        let (vt, tx, ro, da, bss) = (
+            section(".vector_table"),
+            section(".text"),
+            section(".rodata"),
+            section(".data"),
+            section(".bss"),
+        );
         let flash = vt + tx + ro + da;
         println!(
             "{:<12} {:>10} {:>10} {:>10} {:>14}",

@@ -205,6 +205,61 @@ impl Dynamics<2, 2> for TrueDynamics {
     }
 }
 
+/// What one closed-loop episode did.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EpisodeSummary {
+    /// Sum of rewards.
+    pub ret: f32,
+    /// First step (1-based) inside the goal region.
+    pub first_success: Option<u32>,
+    /// Closest distance to the goal.
+    pub closest: f32,
+    /// Final position.
+    pub final_state: [f32; 2],
+    /// Steps run.
+    pub steps: u32,
+    /// CRC-32 of every action's bits in order: two runs agree on this only if they chose the
+    /// same actions bit for bit (how the host checks the board).
+    pub actions_crc: u32,
+}
+
+/// Runs `steps` steps from the start with actions from `policy`. The one episode loop: the
+/// firmware's self-test and the host's evaluation both call it, so their numbers compare
+/// exactly.
+pub fn run_episode(
+    geometry: Geometry,
+    steps: u32,
+    mut policy: impl FnMut(&[f32; 2]) -> [f32; 2],
+) -> EpisodeSummary {
+    let mut env = PointMass::new(geometry);
+    let mut state = env.reset();
+    let mut crc = crate::bundle::frame::CRC32.digest();
+    let mut summary = EpisodeSummary {
+        ret: 0.0,
+        first_success: None,
+        closest: distance_to_goal(&state),
+        final_state: state,
+        steps,
+        actions_crc: 0,
+    };
+    for step in 1..=steps {
+        let action = policy(&state);
+        for a in action {
+            crc.update(&a.to_bits().to_le_bytes());
+        }
+        let t = env.step(&action);
+        state = t.state;
+        summary.ret += t.reward;
+        summary.closest = summary.closest.min(distance_to_goal(&state));
+        if t.at_goal && summary.first_success.is_none() {
+            summary.first_success = Some(step);
+        }
+    }
+    summary.final_state = state;
+    summary.actions_crc = crc.finalize();
+    summary
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,6 +314,21 @@ mod tests {
             t = env.step(&[1.0, 1.0]);
         }
         assert!(t.at_goal, "{:?}", t.state);
+    }
+
+    #[test]
+    fn episode_summary_tracks_return_success_and_actions() {
+        let diagonal = run_episode(Geometry::OPEN, 40, |_| [1.0, 1.0]);
+        assert_eq!(diagonal.first_success, Some(27));
+        assert!(diagonal.closest < GOAL_RADIUS);
+        let other = run_episode(Geometry::OPEN, 40, |_| [1.0, 0.999_999_9]);
+        assert_ne!(
+            diagonal.actions_crc, other.actions_crc,
+            "one bit of one action changes the CRC"
+        );
+        let blocked = run_episode(Geometry::default(), 40, |_| [1.0, 1.0]);
+        assert_eq!(blocked.first_success, None);
+        assert!(blocked.ret < diagonal.ret);
     }
 
     #[test]

@@ -1,0 +1,152 @@
+//! The firmware in QEMU acts exactly as the host says it should: for the same bundle and
+//! seed, the board's closed-loop point-mass episode equals chi-embedded's on the host bit for
+//! bit (every action, through a CRC of their bits, and the return). A corrupt bundle makes
+//! the firmware refuse to act.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chi_e2e::{firmware, qemu};
+use chi_embedded::bundle::owned::BundleSpec;
+use chi_embedded::bundle::testing::{PolicyKind, point_mass_spec, random_spec};
+use chi_embedded::bundle::{Dims, Precision, Task};
+use chi_embedded::envs::point_mass::GoalReward;
+use chi_embedded::nn::Activation;
+use chi_embedded::planner::Propagation;
+use chi_embedded::reference::point_mass::{Bundle, Controller, E, H, HE, HP, K};
+
+const STEPS: u32 = 60;
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+fn tmp(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name)
+}
+
+/// Builds the firmware with `spec`, runs it in QEMU, and returns its report.
+fn board(name: &str, bytes: &[u8]) -> qemu::Run {
+    let bundle = tmp(&format!("{name}.chib"));
+    std::fs::write(&bundle, bytes).unwrap();
+    let elf = tmp(&format!("{name}.elf"));
+    firmware::build(&bundle, &elf).unwrap();
+    qemu::run(&elf, TIMEOUT).unwrap()
+}
+
+fn host(spec: &BundleSpec) -> chi_host::episode::EpisodeReport {
+    let bytes = spec.encode().unwrap();
+    let bundle = Bundle::parse(bytes.as_bytes()).unwrap();
+    let Task::PointMass(geometry) = bundle.header.task else {
+        panic!("point-mass bundle")
+    };
+    let mut chi = Controller::from_bundle(&bundle, GoalReward, bundle.header.seed);
+    chi_host::episode::run(&mut chi, geometry, STEPS)
+}
+
+fn reference_dims() -> Dims {
+    Dims {
+        state: 2,
+        action: 2,
+        members: E as u32,
+        ensemble_hidden: HE as u32,
+        policy_hidden: HP as u32,
+        horizon: H as u32,
+        samples: K as u32,
+    }
+}
+
+/// Bundles chosen so that every part of the controller runs on the board: early exit and
+/// planning, f32 and int8, all three activations (libm's expf and tanhf), both propagations.
+fn cases() -> Vec<(&'static str, BundleSpec)> {
+    let confident = point_mass_spec(HE, HP, PolicyKind::Confident);
+    let mut uncertain = point_mass_spec(HE, HP, PolicyKind::Uncertain).quantised();
+    uncertain.header.seed = 11;
+    let mut wrong = point_mass_spec(HE, HP, PolicyKind::Wrong);
+    wrong.header.controller.early_exit_sigma = 0.0;
+    wrong.header.seed = 3;
+    let mut random = random_spec(reference_dims(), Precision::I8, 5);
+    random.header.ensemble_activation = Activation::Silu;
+    random.header.policy_activation = Activation::Tanh;
+    random.header.controller.planner.propagation = Propagation::OnePerSample;
+    random.header.controller.early_exit_sigma = 0.0;
+    vec![
+        ("confident-f32", confident),
+        ("uncertain-i8", uncertain),
+        ("wrong-f32", wrong),
+        ("random-i8-silu-tanh", random),
+    ]
+}
+
+#[test]
+fn board_selftest_equals_host_bit_for_bit() {
+    let mut planned = 0;
+    for (name, spec) in cases() {
+        let expected = host(&spec);
+        let run = board(name, spec.encode().unwrap().as_bytes());
+        assert_eq!(
+            run.code,
+            Some(0),
+            "{name}: firmware failed:\n{}",
+            run.stdout
+        );
+        let got = qemu::parse_selftest(&run.stdout).unwrap();
+        let want = expected.summary;
+        assert_eq!(got.steps, want.steps, "{name}");
+        assert_eq!(
+            got.actions_crc, want.actions_crc,
+            "{name}: the board chose other actions than the host\nboard: {}\nhost: {want:?}",
+            run.stdout
+        );
+        assert_eq!(
+            got.ret.to_bits(),
+            want.ret.to_bits(),
+            "{name}: return {} vs {}",
+            got.ret,
+            want.ret
+        );
+        assert_eq!(
+            got.final_state.map(f32::to_bits),
+            want.final_state.map(f32::to_bits),
+            "{name}"
+        );
+        assert_eq!(got.first_success, want.first_success, "{name}");
+        planned += u32::from(expected.iterations > 0);
+    }
+    assert!(
+        planned >= 3,
+        "the planner must run on the board in most cases, ran in {planned}"
+    );
+}
+
+#[test]
+fn corrupt_bundle_is_refused_by_the_board() {
+    let mut bytes = point_mass_spec(HE, HP, PolicyKind::Confident)
+        .encode()
+        .unwrap()
+        .as_bytes()
+        .to_vec();
+    bytes[200] ^= 0x04;
+    let run = board("corrupt", &bytes);
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("chi: bundle refused: checksum mismatch"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("selftest"),
+        "it must not act: {}",
+        run.stdout
+    );
+}
+
+#[test]
+fn bundle_of_other_sizes_is_refused_by_the_board_naming_the_size() {
+    let spec = point_mass_spec(8, 8, PolicyKind::Confident);
+    let run = board("other-sizes", spec.encode().unwrap().as_bytes());
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("bundle was built for ensemble hidden width (HE) = 8, this controller is compiled for 32"),
+        "{}",
+        run.stdout
+    );
+}
