@@ -28,14 +28,12 @@ fn main() -> ! {
         Ok(b) => b,
         Err(e) => {
             hprintln!("chi: bundle refused: {}", e);
-            debug::exit(debug::EXIT_FAILURE);
-            loop {}
+            exit(debug::EXIT_FAILURE)
         }
     };
     let Task::PointMass(geometry) = bundle.header.task else {
         hprintln!("chi: bundle is not for the point mass; the self-test cannot run it");
-        debug::exit(debug::EXIT_FAILURE);
-        loop {}
+        exit(debug::EXIT_FAILURE)
     };
     let mut chi = Controller::from_bundle(&bundle, GoalReward, bundle.header.seed);
     let summary = point_mass::run_episode(geometry, EPISODE_STEPS, |s| {
@@ -52,12 +50,19 @@ fn main() -> ! {
         summary.final_state[1],
         summary.actions_crc
     );
-    debug::exit(debug::EXIT_SUCCESS);
-    loop {}
+    exit(debug::EXIT_SUCCESS)
+}
+
+/// Ends the run: under QEMU (or a debugger) semihosting reports `code` to the host; on a
+/// board without one the core sleeps.
+fn exit(code: debug::ExitStatus) -> ! {
+    debug::exit(code);
+    loop {
+        cortex_m::asm::wfi();
+    }
 }
 
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
-    debug::exit(debug::EXIT_FAILURE);
-    loop {}
+    exit(debug::EXIT_FAILURE)
 }

@@ -208,7 +208,15 @@ fn test() -> Result<()> {
         "--target",
         BOARD_TARGET,
     ]))?;
-    firmware_build("release", &reference_bundle()?)?;
+    let bundle = reference_bundle()?;
+    run(cargo()
+        .args(["clippy", "--quiet", "--release", "--", "-D", "warnings"])
+        .current_dir(root().join("firmware"))
+        .env("CHI_BUNDLE", &bundle))?;
+    run(cargo()
+        .args(["fmt", "--check"])
+        .current_dir(root().join("firmware")))?;
+    firmware_build("release", &bundle)?;
     cargo_test()
 }
 
@@ -276,9 +284,19 @@ fn demo() -> Result<()> {
         .arg(&bundle))
 }
 
+/// Criterion benches; arguments after `--` go to criterion (e.g. `--measurement-time 3`).
 fn bench(extra: &[String]) -> Result<()> {
+    let extra = extra.strip_prefix(&["--".to_string()]).unwrap_or(extra);
     run(cargo()
-        .args(["bench", "-p", "chi-embedded", "--features", "std", "--"])
+        .args([
+            "bench",
+            "-p",
+            "chi-embedded",
+            "--features",
+            "std",
+            "--benches",
+            "--",
+        ])
         .args(extra))
 }
 

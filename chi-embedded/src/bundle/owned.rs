@@ -304,8 +304,9 @@ impl BundleSpec {
     /// Writes the bundle: prefix, postcard header, padding, payload, CRC.
     pub fn encode(&self) -> Result<AlignedBytes, EncodeError> {
         self.check()?;
-        let header =
-            postcard::to_stdvec(&self.header).map_err(|e| EncodeError(format!("header: {e}")))?;
+        let header = postcard::to_slice(&self.header, &mut [0u8; 512])
+            .map_err(|e| EncodeError(format!("header: {e}")))?
+            .to_vec();
         let mut payload = Vec::new();
         put_f32s(&mut payload, &self.ensemble_input_mean);
         put_f32s(&mut payload, &self.ensemble_input_inv_std);
