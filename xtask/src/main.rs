@@ -193,6 +193,8 @@ fn test() -> Result<()> {
         "--quiet",
         "-p",
         "chi-embedded",
+        "--features",
+        "defmt",
         "--target",
         BOARD_TARGET,
         "--",
