@@ -5,11 +5,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::budget::Budget;
 use crate::bundle::Bundle;
-use crate::dynamics::Reward;
+use crate::dynamics::{Dynamics, Reward};
 use crate::ensemble::Ensemble;
 use crate::plan::Plan;
 use crate::planner::{Planner, PlannerConfig, Refinement};
-use crate::policy::Policy;
+use crate::policy::{AmortisedPolicy, Policy};
 use crate::rng::ChiRng;
 use crate::sanitise;
 
@@ -46,8 +46,21 @@ pub struct Decision<const S: usize, const A: usize, const H: usize> {
     pub state_sanitised: bool,
 }
 
-/// The CHI controller: policy, ensemble, reward, planner scratch and random stream.
-pub struct Controller<
+/// The CHI controller, written once over where its networks come from: any
+/// [`AmortisedPolicy`] and any [`Dynamics`]. The board runs it with networks borrowed from a
+/// bundle ([`BundleController`]); the host can run it with batched evaluators of its own.
+pub struct Controller<P, D, R, const S: usize, const A: usize, const H: usize, const K: usize> {
+    policy: P,
+    dynamics: D,
+    reward: R,
+    planner: Planner<S, A, H, K>,
+    rng: ChiRng,
+    /// Hyper-parameters; the host may change them for experiments.
+    pub config: ControllerConfig,
+}
+
+/// The board's controller: policy and ensemble read in place from a bundle.
+pub type BundleController<
     'a,
     R,
     const S: usize,
@@ -58,15 +71,7 @@ pub struct Controller<
     const HP: usize,
     const H: usize,
     const K: usize,
-> {
-    policy: Policy<'a, S, A, HP>,
-    ensemble: Ensemble<'a, S, A, IN, E, HE>,
-    reward: R,
-    planner: Planner<S, A, H, K>,
-    rng: ChiRng,
-    /// Hyper-parameters, initially the bundle's; the host may change them for experiments.
-    pub config: ControllerConfig,
-}
+> = Controller<Policy<'a, S, A, HP>, Ensemble<'a, S, A, IN, E, HE>, R, S, A, H, K>;
 
 impl<
     'a,
@@ -79,7 +84,7 @@ impl<
     const HP: usize,
     const H: usize,
     const K: usize,
-> Controller<'a, R, S, A, IN, E, HE, HP, H, K>
+> BundleController<'a, R, S, A, IN, E, HE, HP, H, K>
 {
     /// A controller running the bundle's networks with its hyper-parameters; `seed` fixes
     /// the planner's random stream (same seed, same actions, on every target).
@@ -88,13 +93,35 @@ impl<
         reward: R,
         seed: u64,
     ) -> Self {
+        Self::new(
+            bundle.policy,
+            bundle.ensemble.clone(),
+            reward,
+            bundle.header.controller,
+            seed,
+        )
+    }
+}
+
+impl<
+    P: AmortisedPolicy<S, A>,
+    D: Dynamics<S, A>,
+    R: Reward<S, A>,
+    const S: usize,
+    const A: usize,
+    const H: usize,
+    const K: usize,
+> Controller<P, D, R, S, A, H, K>
+{
+    /// A controller from its parts; `seed` fixes the planner's random stream.
+    pub fn new(policy: P, dynamics: D, reward: R, config: ControllerConfig, seed: u64) -> Self {
         Self {
-            policy: bundle.policy,
-            ensemble: bundle.ensemble.clone(),
+            policy,
+            dynamics,
             reward,
             planner: Planner::new(),
             rng: ChiRng::new(seed),
-            config: bundle.header.controller,
+            config,
         }
     }
 
@@ -103,9 +130,20 @@ impl<
         self.rng = ChiRng::new(seed);
     }
 
-    /// The amortised phase (Eq. 5): roll the policy through the ensemble's expected dynamics
-    /// from `state`, taking at each step the mean and spread of the squashed action.
-    pub fn amortise(&self, state: &[f32; S]) -> (Plan<A, H>, [[f32; S]; H]) {
+    /// The policy.
+    pub fn policy(&self) -> &P {
+        &self.policy
+    }
+
+    /// The dynamics model.
+    pub fn dynamics(&mut self) -> &mut D {
+        &mut self.dynamics
+    }
+
+    /// The amortised phase (Eq. 5): roll the policy through the model's expected dynamics
+    /// (the mean over members) from `state`, taking at each step the mean and spread of the
+    /// squashed action.
+    pub fn amortise(&mut self, state: &[f32; S]) -> (Plan<A, H>, [[f32; S]; H]) {
         let sigma_min = self.config.planner.sigma_min;
         let mut plan = Plan::uninformed();
         let mut states = [[0.0; S]; H];
@@ -114,7 +152,7 @@ impl<
             let (m, sd) = self.policy.gaussian(&s).moments();
             *mean = sanitise::action(&m);
             *std = sd.map(|v| if v >= sigma_min { v } else { sigma_min });
-            s = self.ensemble.predict_expected(&s, mean);
+            s = expected_next(&mut self.dynamics, &s, mean);
             *expected = s;
         }
         (plan, states)
@@ -132,7 +170,7 @@ impl<
         } else {
             self.planner.refine(
                 &self.config.planner,
-                &mut self.ensemble,
+                &mut self.dynamics,
                 &self.reward,
                 &state,
                 &mut posterior,
@@ -152,6 +190,27 @@ impl<
     }
 }
 
+/// The expected next state under the model: the mean of the members' predictions, summed
+/// in member order.
+fn expected_next<D: Dynamics<S, A>, const S: usize, const A: usize>(
+    dynamics: &mut D,
+    s: &[f32; S],
+    a: &[f32; A],
+) -> [f32; S] {
+    let members = dynamics.members().max(1);
+    let mut sum = [0.0f32; S];
+    let mut next = [[0.0f32; S]; 1];
+    for member in 0..members {
+        dynamics.predict(member, &[*s], &[*a], &mut next);
+        let [n] = &next;
+        for (acc, v) in sum.iter_mut().zip(n) {
+            *acc += v;
+        }
+    }
+    let n = members as f32;
+    sum.map(|v| v / n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,7 +226,7 @@ mod tests {
     /// iteration (see the planner's docs); the hybrid behaviour is a claim at paper settings.
     const K: usize = 500;
     type Small<'a> = Bundle<'a, 2, 2, 4, 2, 8, 8, 7, K>;
-    type SmallChi<'a> = Controller<'a, GoalReward, 2, 2, 4, 2, 8, 8, 7, K>;
+    type SmallChi<'a> = BundleController<'a, GoalReward, 2, 2, 4, 2, 8, 8, 7, K>;
 
     fn bytes(kind: PolicyKind, precision: Precision) -> AlignedBytes {
         let mut spec = testing::point_mass_spec(8, 8, kind);
@@ -262,7 +321,7 @@ mod tests {
     fn amortised_rollout_predicts_the_policys_path() {
         let b = bytes(PolicyKind::Confident, Precision::F32);
         let bundle = Small::parse(b.as_bytes()).unwrap();
-        let chi = SmallChi::from_bundle(&bundle, GoalReward, 0);
+        let mut chi = SmallChi::from_bundle(&bundle, GoalReward, 0);
         let (plan, states) = chi.amortise(&[0.0, 0.0]);
         // Ensemble mean gain is 0.95 * 0.05 per unit action; the policy's action is ~1 per axis.
         let mut s = [0.0f32, 0.0];

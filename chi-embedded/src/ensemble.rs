@@ -128,19 +128,6 @@ impl<const S: usize, const A: usize, const IN: usize, const E: usize, const HE: 
         }
         (next_state(s, &delta), var)
     }
-
-    /// The expected next state under the ensemble: the mean over members, summed in member
-    /// order (the amortised phase's "expected states", Figure 1).
-    pub fn predict_expected(&self, s: &[f32; S], a: &[f32; A]) -> [f32; S] {
-        let mut sum = [0.0f32; S];
-        for member in 0..self.members.len() {
-            for (acc, v) in sum.iter_mut().zip(self.predict_next(member, s, a)) {
-                *acc += v;
-            }
-        }
-        let n = self.members.len().max(1) as f32;
-        sum.map(|v| v / n)
-    }
 }
 
 fn next_state<const S: usize>(s: &[f32; S], delta: &[f32; S]) -> [f32; S] {

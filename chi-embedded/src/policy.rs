@@ -83,10 +83,19 @@ impl<const A: usize> SquashedGaussian<A> {
     }
 }
 
-impl<const S: usize, const A: usize, const HP: usize> Policy<'_, S, A, HP> {
-    /// `f_phi(s)`: the pre-squash Gaussian for state `s`. A non-finite output (possible only
-    /// with absurd weights) falls back to mean 0 and the widest allowed spread: "don't know".
-    pub fn gaussian(&self, s: &[f32; S]) -> SquashedGaussian<A> {
+/// The amortised inference model `f_phi(s) -> theta` as the controller sees it: a state in,
+/// the pre-squash Gaussian of the action out.
+pub trait AmortisedPolicy<const S: usize, const A: usize> {
+    /// `f_phi(s)`.
+    fn gaussian(&self, s: &[f32; S]) -> SquashedGaussian<A>;
+}
+
+impl<const S: usize, const A: usize, const HP: usize> AmortisedPolicy<S, A>
+    for Policy<'_, S, A, HP>
+{
+    /// A non-finite output (possible only with absurd weights) falls back to mean 0 and the
+    /// widest allowed spread: "don't know".
+    fn gaussian(&self, s: &[f32; S]) -> SquashedGaussian<A> {
         let mut z = [0.0; S];
         self.input.apply(s, &mut z);
         let mut h1 = [0.0; HP];

@@ -25,5 +25,5 @@ pub mod point_mass {
     pub type Bundle<'a> = crate::bundle::Bundle<'a, S, A, IN, E, HE, HP, H, K>;
     /// The controller of these sizes.
     pub type Controller<'a> =
-        crate::controller::Controller<'a, GoalReward, S, A, IN, E, HE, HP, H, K>;
+        crate::controller::BundleController<'a, GoalReward, S, A, IN, E, HE, HP, H, K>;
 }

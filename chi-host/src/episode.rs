@@ -3,8 +3,9 @@
 
 use chi_embedded::budget::Unlimited;
 use chi_embedded::controller::Controller;
-use chi_embedded::dynamics::Reward;
+use chi_embedded::dynamics::{Dynamics, Reward};
 use chi_embedded::envs::point_mass::{self, EpisodeSummary, Geometry};
+use chi_embedded::policy::AmortisedPolicy;
 
 /// An episode and what the controller did in it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -18,20 +19,14 @@ pub struct EpisodeReport {
 }
 
 /// Runs `steps` steps of the point mass with `chi` choosing every action.
-pub fn run<
-    R,
-    const IN: usize,
-    const E: usize,
-    const HE: usize,
-    const HP: usize,
-    const H: usize,
-    const K: usize,
->(
-    chi: &mut Controller<'_, R, 2, 2, IN, E, HE, HP, H, K>,
+pub fn run<P, D, R, const H: usize, const K: usize>(
+    chi: &mut Controller<P, D, R, 2, 2, H, K>,
     geometry: Geometry,
     steps: u32,
 ) -> EpisodeReport
 where
+    P: AmortisedPolicy<2, 2>,
+    D: Dynamics<2, 2>,
     R: Reward<2, 2>,
 {
     let (mut early_exits, mut iterations) = (0, 0);
