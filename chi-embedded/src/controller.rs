@@ -135,6 +135,11 @@ impl<
         &self.policy
     }
 
+    /// The policy, to replace it as training goes on (the planner's scratch is kept).
+    pub fn policy_mut(&mut self) -> &mut P {
+        &mut self.policy
+    }
+
     /// The dynamics model.
     pub fn dynamics(&mut self) -> &mut D {
         &mut self.dynamics

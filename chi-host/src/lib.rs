@@ -1,8 +1,18 @@
 //! # chi-host
 //!
-//! The workstation side of chi. Today: reading weight bundles from disk and running the
-//! board's controller (chi-embedded compiled for the host, bit for bit the same code) on the
-//! point mass. The trainer, evaluation, export and plots arrive with issue 4.
+//! The workstation side of chi: environments, the replay buffer, training of SAC and the
+//! probabilistic ensemble (candle), the CHI agent running chi-embedded's controller with
+//! batched host networks, bundle files, and episodes.
 
 pub mod bundle_file;
+pub mod config;
+pub mod ensemble_trainer;
+pub mod env;
+pub mod envs;
 pub mod episode;
+pub mod export;
+pub mod host_nets;
+pub mod params;
+pub mod replay;
+pub mod sac;
+pub mod train;

@@ -7,8 +7,11 @@ use anyhow::{Context, Result, bail};
 use chi_embedded::bundle::{self, Task};
 use chi_embedded::envs::point_mass::{Geometry, GoalReward};
 use chi_embedded::reference::point_mass::{Bundle, Controller};
+use chi_host::config::{AgentKind, TrainConfig};
+use chi_host::train::Run;
 use chi_host::{bundle_file, episode};
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Parser)]
 #[command(
@@ -21,8 +24,74 @@ struct Cli {
     command: Command,
 }
 
+/// Which settings a run starts from (a TOML file and flags override them).
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Preset {
+    /// The paper's (Appendix B, C): ensemble 5 x (3 x 350), SAC 256.
+    Paper,
+    /// What the board runs: ensemble 2 x (3 x 32), actor 2 x 32.
+    Board,
+}
+
+/// Environments.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum EnvName {
+    /// The paper's 2-D point mass with a wall (Appendix D.1).
+    PointMass,
+}
+
 #[derive(Subcommand)]
 enum Command {
+    /// Train agents on an environment, one run per seed; each run writes metrics.csv and a
+    /// checkpoint after every episode into OUT/<agent>-seed<N>, and resumes from it.
+    Train {
+        /// The environment.
+        #[arg(long, value_enum, default_value = "point-mass")]
+        env: EnvName,
+        /// The agent.
+        #[arg(long, value_enum, default_value = "chi")]
+        agent: AgentKind,
+        /// Seeds: one (`3`), a range (`0..5`) or a list (`0,2,4`).
+        #[arg(long, default_value = "0", value_parser = parse_seeds)]
+        seeds: Seeds,
+        /// Starting settings.
+        #[arg(long, value_enum, default_value = "paper")]
+        preset: Preset,
+        /// TOML file overriding any setting (see a run's config.toml for the keys).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Episodes (overrides the config).
+        #[arg(long)]
+        episodes: Option<u32>,
+        /// Turn off SAC's training on the planner's counterfactual rollouts (Appendix G).
+        #[arg(long)]
+        no_counterfactual: bool,
+        /// Wall position.
+        #[arg(long)]
+        wall_x: Option<f32>,
+        /// Centre of the opening.
+        #[arg(long)]
+        opening_centre: Option<f32>,
+        /// Width of the opening.
+        #[arg(long)]
+        opening_width: Option<f32>,
+        /// Where runs go.
+        #[arg(long, default_value = "runs")]
+        out: PathBuf,
+    },
+    /// Export a trained run as weight bundles for the board (f32 and int8), with the
+    /// quantisation error of each layer and the int8 controller checked against the f32 one.
+    Export {
+        /// The run directory (OUT/<agent>-seed<N> of `chi train`).
+        #[arg(long)]
+        run: PathBuf,
+        /// Planner samples K the bundles declare (the firmware's compiled K).
+        #[arg(long, default_value_t = chi_embedded::reference::point_mass::K as u32)]
+        samples: u32,
+        /// Directory for bundle-f32.chib and bundle-int8.chib (default: the run's).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Check a weight bundle and print what it holds.
     Inspect {
         /// The bundle file.
@@ -64,10 +133,63 @@ fn main() -> ExitCode {
     }
 }
 
+/// Seeds parsed from the command line.
+#[derive(Clone, Debug)]
+struct Seeds(Vec<u64>);
+
+fn parse_seeds(text: &str) -> Result<Seeds, String> {
+    let bad = |_| format!("'{text}' is not a seed, a range a..b or a list a,b,c");
+    if let Some((a, b)) = text.split_once("..") {
+        let (a, b): (u64, u64) = (a.parse().map_err(bad)?, b.parse().map_err(bad)?);
+        if a >= b {
+            return Err(format!("empty seed range '{text}'"));
+        }
+        return Ok(Seeds((a..b).collect()));
+    }
+    text.split(',')
+        .map(|s| s.trim().parse().map_err(bad))
+        .collect::<Result<_, _>>()
+        .map(Seeds)
+}
+
 impl Command {
     fn execute(self) -> Result<()> {
         match self {
+            Self::Train {
+                env: EnvName::PointMass,
+                agent,
+                seeds,
+                preset,
+                config,
+                episodes,
+                no_counterfactual,
+                wall_x,
+                opening_centre,
+                opening_width,
+                out,
+            } => {
+                let mut c = match preset {
+                    Preset::Paper => TrainConfig::default(),
+                    Preset::Board => TrainConfig::board(),
+                };
+                if let Some(path) = config {
+                    c = c.with_file(&path)?;
+                }
+                c.episodes = episodes.unwrap_or(c.episodes);
+                c.chi.counterfactual &= !no_counterfactual;
+                c.geometry.wall_x = wall_x.unwrap_or(c.geometry.wall_x);
+                c.geometry.opening_centre = opening_centre.unwrap_or(c.geometry.opening_centre);
+                c.geometry.opening_width = opening_width.unwrap_or(c.geometry.opening_width);
+                c.geometry
+                    .validate()
+                    .map_err(|e| anyhow::anyhow!("invalid wall geometry: {e}"))?;
+                for seed in seeds.0 {
+                    train_one(agent, seed, c.clone(), &out)?;
+                }
+                Ok(())
+            }
             Self::Inspect { bundle } => inspect(&bundle),
+            Self::Export { run, samples, out } => export(&run, samples, out.as_deref()),
             Self::Run {
                 bundle,
                 seed,
@@ -120,6 +242,91 @@ impl Command {
             }
         }
     }
+}
+
+fn train_one(
+    agent: AgentKind,
+    seed: u64,
+    config: TrainConfig,
+    out: &std::path::Path,
+) -> Result<()> {
+    let dir = out.join(format!("{}-seed{seed}", agent.name()));
+    let mut run = Run::open(agent, seed, config, &dir)?;
+    let total = run.config().episodes;
+    let bar = ProgressBar::new(u64::from(total)).with_position(u64::from(run.episodes_done()));
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{prefix} [{bar:30}] {pos}/{len} episodes {elapsed_precise} (eta {eta}) {msg}",
+        )?
+        .progress_chars("=> "),
+    );
+    bar.set_prefix(format!("{} seed {seed}", agent.name()));
+    if run.episodes_done() > 0 {
+        bar.println(format!(
+            "resuming {} at episode {}",
+            dir.display(),
+            run.episodes_done()
+        ));
+    }
+    while run.episodes_done() < total {
+        let m = run.episode()?;
+        bar.set_message(format!(
+            "return {:.2}, goal {}, plan shift {:.3}",
+            m.ret,
+            if m.first_success > 0 {
+                format!("at {}", m.first_success)
+            } else {
+                "no".into()
+            },
+            m.plan_shift
+        ));
+        bar.inc(1);
+    }
+    bar.finish();
+    println!(
+        "{}: metrics in {}",
+        dir.display(),
+        dir.join("metrics.csv").display()
+    );
+    Ok(())
+}
+
+fn export(dir: &std::path::Path, samples: u32, out: Option<&std::path::Path>) -> Result<()> {
+    let run = Run::reopen(dir)?;
+    let out = out.unwrap_or(dir);
+    std::fs::create_dir_all(out)?;
+    let spec = run.spec(samples)?;
+    let int8 = spec.quantised();
+    let (bf, bq) = (spec.encode()?, int8.encode()?);
+    let (pf, pq) = (out.join("bundle-f32.chib"), out.join("bundle-int8.chib"));
+    std::fs::write(&pf, bf.as_bytes()).with_context(|| format!("writing {}", pf.display()))?;
+    std::fs::write(&pq, bq.as_bytes()).with_context(|| format!("writing {}", pq.display()))?;
+    println!("{} after {} episodes:", dir.display(), run.episodes_done());
+    println!(
+        "  {} ({} bytes)\n  {} ({} bytes)\n",
+        pf.display(),
+        bf.len(),
+        pq.display(),
+        bq.len()
+    );
+    print!("{}", chi_host::export::quantisation_table(&spec, &int8));
+    match chi_host::export::int8_check(&bf, &bq, run.config().episode_steps)? {
+        Some(c) => println!(
+            "\nint8 against f32 on the board's kernels: mean |a_int8 - a_f32| {:.4} (max {:.4}) over a 21x21 state grid;\n  \
+             episode return f32 {:.3} (goal at step {}), int8 {:.3} (goal at step {})",
+            c.mean_action_diff,
+            c.max_action_diff,
+            c.return_f32,
+            c.success.0,
+            c.return_int8,
+            c.success.1
+        ),
+        None => println!(
+            "\nno int8 check: the board's controller is compiled for {}, this run's sizes differ",
+            chi_host::export::reference_sizes()
+        ),
+    }
+    Ok(())
 }
 
 fn inspect(path: &std::path::Path) -> Result<()> {

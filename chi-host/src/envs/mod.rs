@@ -1,0 +1,3 @@
+//! Environments behind the [`crate::env::Env`] trait.
+
+pub mod point_mass;

@@ -1,0 +1,296 @@
+//! The controller's networks on the host at any size chosen at run time: the policy and
+//! the ensemble of a [`BundleSpec`], evaluated with f32 sgemm over whole batches.
+//!
+//! They implement chi-embedded's [`AmortisedPolicy`] and [`Dynamics`], so the host's CHI
+//! agent runs the board's controller code (amortised phase, Eq. 4 planner, refit) and only
+//! evaluates networks differently: all `K` samples through a layer as one matrix product.
+//! Numbers agree with the board's kernels to f32 rounding (sums run in another order); the
+//! exported bundle is checked on the board's own kernels.
+
+use chi_embedded::bundle::owned::{BundleSpec, OwnedLayer};
+use chi_embedded::dynamics::Dynamics;
+use chi_embedded::nn::Activation;
+use chi_embedded::normaliser::INPUT_CLIP;
+use chi_embedded::policy::{AmortisedPolicy, LogStdBounds, SquashedGaussian};
+
+/// A dense layer `y = W x + b`, weights row-major `rows x cols` (int8 dequantised).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layer {
+    rows: usize,
+    cols: usize,
+    weights: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+impl From<&OwnedLayer> for Layer {
+    fn from(l: &OwnedLayer) -> Self {
+        Self {
+            rows: l.rows,
+            cols: l.cols,
+            weights: l.dequantised(),
+            bias: l.bias.clone(),
+        }
+    }
+}
+
+impl Layer {
+    /// `y[n x rows] = x[n x cols] W^T + b`.
+    pub fn forward(&self, x: &[f32], n: usize, y: &mut Vec<f32>) {
+        assert_eq!(x.len(), n * self.cols, "layer input width");
+        y.clear();
+        for _ in 0..n {
+            y.extend_from_slice(&self.bias);
+        }
+        if n == 0 {
+            return;
+        }
+        // SAFETY: x is n x cols (asserted), W is rows x cols (built from a checked layer),
+        // y is n x rows (just filled); the strides below address exactly those elements.
+        unsafe {
+            matrixmultiply::sgemm(
+                n,
+                self.cols,
+                self.rows,
+                1.0,
+                x.as_ptr(),
+                self.cols as isize,
+                1,
+                self.weights.as_ptr(),
+                1,
+                self.cols as isize,
+                1.0,
+                y.as_mut_ptr(),
+                self.rows as isize,
+                1,
+            );
+        }
+    }
+}
+
+fn activate(activation: Activation, xs: &mut [f32]) {
+    activation.apply(xs);
+}
+
+/// Hidden layers with an activation after each, for a batch, ping-ponging two buffers.
+fn trunk(
+    layers: &[Layer],
+    activation: Activation,
+    x: &[f32],
+    n: usize,
+    a: &mut Vec<f32>,
+    b: &mut Vec<f32>,
+) {
+    a.clear();
+    a.extend_from_slice(x);
+    for layer in layers {
+        layer.forward(a, n, b);
+        activate(activation, b);
+        std::mem::swap(a, b);
+    }
+}
+
+fn normalise_into(x: &[f32], mean: &[f32], inv_std: &[f32], out: &mut Vec<f32>) {
+    out.extend(x.iter().zip(mean).zip(inv_std).map(|((x, m), k)| {
+        let v = (x - m) * k;
+        if v.is_nan() {
+            0.0
+        } else {
+            v.clamp(-INPUT_CLIP, INPUT_CLIP)
+        }
+    }));
+}
+
+struct Member {
+    hidden: Vec<Layer>,
+    mean: Layer,
+}
+
+/// The ensemble of a spec, batched.
+pub struct HostEnsemble {
+    members: Vec<Member>,
+    in_mean: Vec<f32>,
+    in_inv_std: Vec<f32>,
+    out_mean: Vec<f32>,
+    out_std: Vec<f32>,
+    activation: Activation,
+    scratch: [Vec<f32>; 3],
+}
+
+impl HostEnsemble {
+    /// The ensemble of `spec`.
+    pub fn from_spec(spec: &BundleSpec) -> Self {
+        Self {
+            members: spec
+                .members
+                .iter()
+                .map(|m| Member {
+                    hidden: m[..3].iter().map(Layer::from).collect(),
+                    mean: Layer::from(&m[3]),
+                })
+                .collect(),
+            in_mean: spec.ensemble_input_mean.clone(),
+            in_inv_std: spec.ensemble_input_inv_std.clone(),
+            out_mean: spec.ensemble_output_mean.clone(),
+            out_std: spec.ensemble_output_std.clone(),
+            activation: spec.header.ensemble_activation,
+            scratch: Default::default(),
+        }
+    }
+}
+
+impl<const S: usize, const A: usize> Dynamics<S, A> for HostEnsemble {
+    fn members(&self) -> usize {
+        self.members.len()
+    }
+
+    fn predict(
+        &mut self,
+        member: usize,
+        states: &[[f32; S]],
+        actions: &[[f32; A]],
+        next: &mut [[f32; S]],
+    ) {
+        let Some(m) = self.members.get(member) else {
+            next.iter_mut().zip(states).for_each(|(n, s)| *n = *s);
+            return;
+        };
+        let n = states.len().min(actions.len()).min(next.len());
+        let [x, a, b] = &mut self.scratch;
+        x.clear();
+        for (s, act) in states.iter().zip(actions).take(n) {
+            let raw: Vec<f32> = s.iter().chain(act).copied().collect();
+            normalise_into(&raw, &self.in_mean, &self.in_inv_std, x);
+        }
+        trunk(&m.hidden, self.activation, x, n, a, b);
+        m.mean.forward(a, n, b);
+        for ((out, s), z) in next.iter_mut().zip(states).zip(b.chunks_exact(S)) {
+            for (((o, s), z), (mean, std)) in out
+                .iter_mut()
+                .zip(s)
+                .zip(z)
+                .zip(self.out_mean.iter().zip(&self.out_std))
+            {
+                let v = s + (z * std + mean);
+                *o = if v.is_finite() { v } else { *s };
+            }
+        }
+    }
+}
+
+/// The policy of a spec.
+pub struct HostPolicy {
+    hidden: Vec<Layer>,
+    mean: Layer,
+    log_std: Layer,
+    in_mean: Vec<f32>,
+    in_inv_std: Vec<f32>,
+    activation: Activation,
+    bounds: LogStdBounds,
+}
+
+impl HostPolicy {
+    /// The policy of `spec`.
+    pub fn from_spec(spec: &BundleSpec) -> Self {
+        let p = &spec.policy;
+        Self {
+            hidden: p[..2].iter().map(Layer::from).collect(),
+            mean: Layer::from(&p[2]),
+            log_std: Layer::from(&p[3]),
+            in_mean: spec.policy_input_mean.clone(),
+            in_inv_std: spec.policy_input_inv_std.clone(),
+            activation: spec.header.policy_activation,
+            bounds: spec.header.log_std_bounds,
+        }
+    }
+}
+
+impl<const S: usize, const A: usize> AmortisedPolicy<S, A> for HostPolicy {
+    fn gaussian(&self, s: &[f32; S]) -> SquashedGaussian<A> {
+        let mut x = Vec::with_capacity(S);
+        normalise_into(s, &self.in_mean, &self.in_inv_std, &mut x);
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        trunk(&self.hidden, self.activation, &x, 1, &mut a, &mut b);
+        let (mut mean, mut log_std) = (Vec::new(), Vec::new());
+        self.mean.forward(&a, 1, &mut mean);
+        self.log_std.forward(&a, 1, &mut log_std);
+        let mut out = SquashedGaussian {
+            mean: [0.0; A],
+            std: [0.0; A],
+        };
+        for (((m, sd), mu), ls) in out
+            .mean
+            .iter_mut()
+            .zip(&mut out.std)
+            .zip(&mean)
+            .zip(&log_std)
+        {
+            let ls = if ls.is_nan() {
+                self.bounds.max
+            } else {
+                ls.clamp(self.bounds.min, self.bounds.max)
+            };
+            *m = if mu.is_finite() { *mu } else { 0.0 };
+            *sd = if mu.is_finite() {
+                ls.exp()
+            } else {
+                self.bounds.max.exp()
+            };
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chi_embedded::bundle::testing::random_spec;
+    use chi_embedded::bundle::{Bundle, Dims, Precision};
+
+    #[test]
+    fn host_networks_agree_with_the_board_kernels() {
+        let dims = Dims {
+            state: 2,
+            action: 2,
+            members: 3,
+            ensemble_hidden: 16,
+            policy_hidden: 12,
+            horizon: 7,
+            samples: 32,
+        };
+        for (seed, activation) in [
+            (1, Activation::Relu),
+            (2, Activation::Silu),
+            (3, Activation::Tanh),
+        ] {
+            let mut spec = random_spec(dims, Precision::F32, seed);
+            spec.header.ensemble_activation = activation;
+            spec.header.policy_activation = activation;
+            let bytes = spec.encode().unwrap();
+            let board = Bundle::<2, 2, 4, 3, 16, 12, 7, 32>::parse(bytes.as_bytes()).unwrap();
+            let mut host = HostEnsemble::from_spec(&spec);
+            let policy = HostPolicy::from_spec(&spec);
+            let states = [[0.1f32, 0.2], [0.9, -0.4], [3.0, 1.0]];
+            let actions = [[0.5f32, -0.5], [1.0, 0.0], [-0.2, 0.7]];
+            for member in 0..3 {
+                let mut next = [[0.0; 2]; 3];
+                Dynamics::<2, 2>::predict(&mut host, member, &states, &actions, &mut next);
+                for ((s, a), n) in states.iter().zip(&actions).zip(&next) {
+                    let want = board.ensemble.predict_next(member, s, a);
+                    for (x, y) in n.iter().zip(want) {
+                        assert!(
+                            (x - y).abs() < 1e-5 * (1.0 + y.abs()),
+                            "{activation:?} member {member}: {n:?} vs {want:?}"
+                        );
+                    }
+                }
+            }
+            for s in states {
+                let h: SquashedGaussian<2> = policy.gaussian(&s);
+                let b = board.policy.gaussian(&s);
+                for (x, y) in h.mean.iter().chain(&h.std).zip(b.mean.iter().chain(&b.std)) {
+                    assert!((x - y).abs() < 1e-5 * (1.0 + y.abs()), "{h:?} vs {b:?}");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,349 @@
+//! Soft Actor-Critic (Haarnoja et al. 2018): the amortised inference of CHI (paper
+//! Section 3). Twin critics with target networks, a tanh-squashed Gaussian actor, and the
+//! temperature fixed at 0.2 (paper Appendix C). All noise comes from a seeded [`ChiRng`].
+
+use anyhow::Result;
+use candle_core::{D, Device, Tensor};
+use candle_nn::{AdamW, Module, Optimizer, ParamsAdamW};
+use chi_embedded::bundle::owned::OwnedPolicy;
+use chi_embedded::policy::LogStdBounds;
+use chi_embedded::rng::ChiRng;
+use serde::{Deserialize, Serialize};
+
+use crate::params::{Dense, Params};
+use crate::replay::Batch;
+
+/// SAC hyper-parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SacConfig {
+    /// Width of the two hidden layers of the Q-networks (paper Appendix C: 256).
+    pub critic_hidden: usize,
+    /// Width of the actor's two hidden layers (the paper gives only the critics'; the actor
+    /// is what the board evaluates, so it may be smaller).
+    pub actor_hidden: usize,
+    /// Entropy temperature alpha, fixed (paper Appendix C: 0.2).
+    pub alpha: f64,
+    /// Discount (SAC's default).
+    pub gamma: f64,
+    /// Target-network blend per update (SAC's default).
+    pub tau: f64,
+    /// Adam learning rate (SAC's default).
+    pub learning_rate: f64,
+    /// Batch size (SAC's default).
+    pub batch: usize,
+    /// Clamp of the actor's log-std (common SAC practice).
+    pub log_std_bounds: LogStdBounds,
+}
+
+impl Default for SacConfig {
+    fn default() -> Self {
+        Self {
+            critic_hidden: 256,
+            actor_hidden: 256,
+            alpha: 0.2,
+            gamma: 0.99,
+            tau: 0.005,
+            learning_rate: 3e-4,
+            batch: 256,
+            log_std_bounds: LogStdBounds {
+                min: -5.0,
+                max: 2.0,
+            },
+        }
+    }
+}
+
+/// Losses of one update.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SacLosses {
+    /// Mean squared Bellman error of both critics.
+    pub critic: f32,
+    /// Actor loss `E[alpha log pi - min Q]`.
+    pub actor: f32,
+}
+
+struct Mlp3 {
+    layers: [Dense; 3],
+}
+
+impl Mlp3 {
+    fn new(params: &mut Params, name: &str, dims: [usize; 4], rng: &mut ChiRng) -> Result<Self> {
+        Ok(Self {
+            layers: [
+                params.linear(&format!("{name}.l0"), dims[0], dims[1], rng)?,
+                params.linear(&format!("{name}.l1"), dims[1], dims[2], rng)?,
+                params.linear(&format!("{name}.l2"), dims[2], dims[3], rng)?,
+            ],
+        })
+    }
+
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let h = self.layers[0].layer.forward(x)?.relu()?;
+        let h = self.layers[1].layer.forward(&h)?.relu()?;
+        Ok(self.layers[2].layer.forward(&h)?)
+    }
+}
+
+/// The agent: actor, twin critics and their targets, two optimisers.
+pub struct Sac {
+    config: SacConfig,
+    s_dim: usize,
+    a_dim: usize,
+    actor_params: Params,
+    actor: Mlp3,
+    critic_params: Params,
+    critics: [Mlp3; 2],
+    target_params: Params,
+    targets: [Mlp3; 2],
+    actor_opt: AdamW,
+    critic_opt: AdamW,
+}
+
+fn tensor(v: &[f32], rows: usize, cols: usize) -> Result<Tensor> {
+    Ok(Tensor::from_slice(v, (rows, cols), &Device::Cpu)?)
+}
+
+fn normals(n: usize, rng: &mut ChiRng) -> Vec<f32> {
+    (0..n).map(|_| rng.normal()).collect()
+}
+
+impl Sac {
+    /// A fresh agent, initialised from `seed`.
+    pub fn new(config: SacConfig, s_dim: usize, a_dim: usize, seed: u64) -> Result<Self> {
+        let mut rng = ChiRng::new(seed);
+        let (ha, hc) = (config.actor_hidden, config.critic_hidden);
+        let mut actor_params = Params::default();
+        let actor = Mlp3::new(
+            &mut actor_params,
+            "actor",
+            [s_dim, ha, ha, 2 * a_dim],
+            &mut rng,
+        )?;
+        let mut critic_params = Params::default();
+        let critics = [
+            Mlp3::new(
+                &mut critic_params,
+                "q1",
+                [s_dim + a_dim, hc, hc, 1],
+                &mut rng,
+            )?,
+            Mlp3::new(
+                &mut critic_params,
+                "q2",
+                [s_dim + a_dim, hc, hc, 1],
+                &mut rng,
+            )?,
+        ];
+        let mut target_params = Params::default();
+        let targets = [
+            Mlp3::new(
+                &mut target_params,
+                "q1",
+                [s_dim + a_dim, hc, hc, 1],
+                &mut rng,
+            )?,
+            Mlp3::new(
+                &mut target_params,
+                "q2",
+                [s_dim + a_dim, hc, hc, 1],
+                &mut rng,
+            )?,
+        ];
+        target_params.blend_from(&critic_params, 1.0)?;
+        let adam = |vars| {
+            AdamW::new(
+                vars,
+                ParamsAdamW {
+                    lr: config.learning_rate,
+                    weight_decay: 0.0,
+                    ..Default::default()
+                },
+            )
+        };
+        Ok(Self {
+            actor_opt: adam(actor_params.vars())?,
+            critic_opt: adam(critic_params.vars())?,
+            config,
+            s_dim,
+            a_dim,
+            actor_params,
+            actor,
+            critic_params,
+            critics,
+            target_params,
+            targets,
+        })
+    }
+
+    /// The hyper-parameters.
+    pub fn config(&self) -> &SacConfig {
+        &self.config
+    }
+
+    /// The three parameter groups (actor, critics, targets), for checkpoints.
+    pub fn params(&self) -> [&Params; 3] {
+        [&self.actor_params, &self.critic_params, &self.target_params]
+    }
+
+    /// Pre-squash mean and clamped log-std.
+    fn actor_gaussian(&self, s: &Tensor) -> Result<(Tensor, Tensor)> {
+        let out = self.actor.forward(s)?;
+        let mean = out.narrow(D::Minus1, 0, self.a_dim)?;
+        let b = self.config.log_std_bounds;
+        let log_std = out
+            .narrow(D::Minus1, self.a_dim, self.a_dim)?
+            .clamp(b.min, b.max)?;
+        Ok((mean, log_std))
+    }
+
+    /// A reparameterised squashed sample `a = tanh(mean + std eps)` and its log-density.
+    fn sample(&self, s: &Tensor, eps: &Tensor) -> Result<(Tensor, Tensor)> {
+        let (mean, log_std) = self.actor_gaussian(s)?;
+        let u = (mean + (log_std.exp()? * eps)?)?;
+        let a = u.tanh()?;
+        let half_log_2pi = 0.5 * (2.0 * std::f64::consts::PI).ln();
+        let gauss = ((eps.sqr()? * -0.5)? - log_std)? - half_log_2pi;
+        // Change of variables through tanh: - log(1 - tanh(u)^2).
+        let jac = ((a.sqr()?.neg()? + 1.0)? + 1e-6)?.log()?;
+        let log_prob = (gauss? - jac)?.sum(D::Minus1)?;
+        Ok((a, log_prob))
+    }
+
+    fn q(nets: &[Mlp3; 2], s: &Tensor, a: &Tensor) -> Result<(Tensor, Tensor)> {
+        let x = Tensor::cat(&[s, a], D::Minus1)?;
+        Ok((
+            nets[0].forward(&x)?.squeeze(D::Minus1)?,
+            nets[1].forward(&x)?.squeeze(D::Minus1)?,
+        ))
+    }
+
+    /// One gradient step of critics, actor and targets on `batch`.
+    pub fn update(&mut self, batch: &Batch, rng: &mut ChiRng) -> Result<SacLosses> {
+        let (n, sd, ad) = (batch.len, self.s_dim, self.a_dim);
+        let s = tensor(&batch.obs, n, sd)?;
+        let a = tensor(&batch.actions, n, ad)?;
+        let s2 = tensor(&batch.next_obs, n, sd)?;
+        let r = Tensor::from_slice(&batch.rewards, n, &Device::Cpu)?;
+        let not_done = (Tensor::from_slice(&batch.done, n, &Device::Cpu)?.neg()? + 1.0)?;
+        let (alpha, gamma) = (self.config.alpha, self.config.gamma);
+
+        let eps2 = tensor(&normals(n * ad, rng), n, ad)?;
+        let (a2, logp2) = self.sample(&s2, &eps2)?;
+        let (t1, t2) = Self::q(&self.targets, &s2, &a2)?;
+        let soft_v = (t1.minimum(&t2)? - (logp2 * alpha)?)?;
+        let y = (r + ((not_done * soft_v)? * gamma)?)?.detach();
+        let (q1, q2) = Self::q(&self.critics, &s, &a)?;
+        let critic_loss = ((q1 - &y)?.sqr()?.mean_all()? + (q2 - &y)?.sqr()?.mean_all()?)?;
+        self.critic_opt.backward_step(&critic_loss)?;
+
+        let eps = tensor(&normals(n * ad, rng), n, ad)?;
+        let (a_pi, logp) = self.sample(&s, &eps)?;
+        let (p1, p2) = Self::q(&self.critics, &s, &a_pi)?;
+        let actor_loss = ((logp * alpha)? - p1.minimum(&p2)?)?.mean_all()?;
+        self.actor_opt.backward_step(&actor_loss)?;
+
+        self.target_params
+            .blend_from(&self.critic_params, self.config.tau)?;
+        Ok(SacLosses {
+            critic: critic_loss.to_scalar()?,
+            actor: actor_loss.to_scalar()?,
+        })
+    }
+
+    /// An action for one state: a sample of the policy (exploration), or its mode
+    /// `tanh(mean)` when `deterministic`.
+    pub fn act(&self, s: &[f32], deterministic: bool, rng: &mut ChiRng) -> Result<Vec<f32>> {
+        let st = tensor(s, 1, self.s_dim)?;
+        let a = if deterministic {
+            self.actor_gaussian(&st)?.0.tanh()?
+        } else {
+            self.sample(&st, &tensor(&normals(self.a_dim, rng), 1, self.a_dim)?)?
+                .0
+        };
+        Ok(a.flatten_all()?.to_vec1()?)
+    }
+
+    /// The actor's layers as the bundle stores them: two hidden, mean head, log-std head.
+    pub fn owned_policy(&self) -> Result<OwnedPolicy> {
+        let [l0, l1, out] = &self.actor.layers;
+        let ad = self.a_dim;
+        Ok([
+            l0.owned()?,
+            l1.owned()?,
+            out.owned_rows(0..ad)?,
+            out.owned_rows(ad..2 * ad)?,
+        ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::replay::ReplayBuffer;
+
+    /// A one-step bandit: reward -(a - 0.5)^2 for a in [-1, 1], every step terminal. SAC's
+    /// mean action must move to 0.5.
+    #[test]
+    fn learns_a_one_step_bandit() {
+        let config = SacConfig {
+            critic_hidden: 64,
+            actor_hidden: 32,
+            batch: 128,
+            alpha: 0.01,
+            learning_rate: 1e-3,
+            ..Default::default()
+        };
+        let mut sac = Sac::new(config, 1, 1, 0).unwrap();
+        let mut rng = ChiRng::new(1);
+        let mut buffer = ReplayBuffer::new(1, 1, 10_000);
+        for _ in 0..2000 {
+            let a = rng.symmetric_uniform();
+            buffer.push(&[0.0], &[a], -(a - 0.5) * (a - 0.5) * 4.0, &[0.0], true);
+        }
+        for _ in 0..1500 {
+            let batch = buffer.sample(config.batch, &mut rng);
+            sac.update(&batch, &mut rng).unwrap();
+        }
+        let a = sac.act(&[0.0], true, &mut rng).unwrap()[0];
+        assert!((a - 0.5).abs() < 0.15, "mode {a}");
+    }
+
+    #[test]
+    fn exported_policy_matches_the_actor() {
+        let sac = Sac::new(
+            SacConfig {
+                actor_hidden: 16,
+                critic_hidden: 16,
+                ..Default::default()
+            },
+            2,
+            2,
+            3,
+        )
+        .unwrap();
+        let layers = sac.owned_policy().unwrap();
+        assert_eq!((layers[0].rows, layers[0].cols), (16, 2));
+        assert_eq!((layers[2].rows, layers[3].rows), (2, 2));
+        let mode = sac.act(&[0.3, 0.7], true, &mut ChiRng::new(0)).unwrap();
+        // Forward by hand through the exported layers.
+        let dense = |l: &chi_embedded::bundle::owned::OwnedLayer, x: &[f32]| -> Vec<f32> {
+            let w = l.dequantised();
+            (0..l.rows)
+                .map(|r| l.bias[r] + (0..l.cols).map(|c| w[r * l.cols + c] * x[c]).sum::<f32>())
+                .collect()
+        };
+        let h: Vec<f32> = dense(&layers[0], &[0.3, 0.7])
+            .into_iter()
+            .map(|v| v.max(0.0))
+            .collect();
+        let h: Vec<f32> = dense(&layers[1], &h)
+            .into_iter()
+            .map(|v| v.max(0.0))
+            .collect();
+        let m = dense(&layers[2], &h);
+        for (a, m) in mode.iter().zip(m) {
+            assert!((a - m.tanh()).abs() < 1e-5);
+        }
+    }
+}

@@ -1,0 +1,528 @@
+//! A training run of one agent and one seed on the point mass: act, store, learn, log one CSV
+//! row per episode, checkpoint after every episode so a killed run resumes where it stopped.
+//!
+//! The data path: env -> replay buffer -> SAC and ensemble trainers -> bundle spec -> the
+//! controller (chi-embedded's, with the spec's networks on the host) -> action.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use chi_embedded::budget::Unlimited;
+use chi_embedded::bundle::owned::BundleSpec;
+use chi_embedded::bundle::{Dims, Header, Precision, Task};
+use chi_embedded::controller::{Controller, ControllerConfig};
+use chi_embedded::dynamics::Dynamics;
+use chi_embedded::envs::point_mass::{self, GoalReward};
+use chi_embedded::rng::ChiRng;
+
+use crate::config::{AgentKind, TrainConfig};
+use crate::ensemble_trainer::EnsembleTrainer;
+use crate::env::Env;
+use crate::envs::point_mass::PointMassEnv;
+use crate::host_nets::{HostEnsemble, HostPolicy};
+use crate::replay::{Batch, ReplayBuffer};
+use crate::sac::{Sac, SacLosses};
+
+/// Planning horizon `H` of the host agent (paper Appendix C).
+pub const HORIZON: usize = 7;
+/// Planner samples `K` of the host agent (paper Appendix C).
+pub const PLANNER_SAMPLES: usize = 500;
+
+/// The CHI agent on the host: chi-embedded's controller with batched host networks.
+pub type HostChi = Controller<HostPolicy, HostEnsemble, GoalReward, 2, 2, HORIZON, PLANNER_SAMPLES>;
+
+/// What one episode did (one CSV row).
+#[derive(Clone, Debug, PartialEq)]
+pub struct EpisodeMetrics {
+    /// 0-based episode.
+    pub episode: u32,
+    /// Environment steps so far, this episode included.
+    pub env_steps: u64,
+    /// Return of the episode (with training noise).
+    pub ret: f32,
+    /// First step inside the goal region, 0 if never.
+    pub first_success: u32,
+    /// Closest distance to the goal.
+    pub closest: f32,
+    /// Mean over steps of the RMS distance between amortised and final plan means.
+    pub plan_shift: f32,
+    /// Mean over steps of KL(amortised || final posterior).
+    pub plan_kl: f32,
+    /// Mean std of the amortised first action.
+    pub amortised_std: f32,
+    /// Fraction of steps that exited early.
+    pub early_exit: f32,
+    /// Mean planner iterations per step.
+    pub iterations: f32,
+    /// Ensemble NLL after the refit that followed the episode.
+    pub model_nll: f32,
+    /// Mean SAC losses over the episode.
+    pub critic_loss: f32,
+    /// Mean actor loss.
+    pub actor_loss: f32,
+    /// Seconds the episode took (acting and learning).
+    pub seconds: f32,
+}
+
+const CSV_HEADER: &str = "agent,seed,episode,env_steps,return,first_success,closest,plan_shift,plan_kl,amortised_std,early_exit,iterations,model_nll,critic_loss,actor_loss,seconds";
+
+impl EpisodeMetrics {
+    fn csv(&self, agent: AgentKind, seed: u64) -> String {
+        format!(
+            "{},{seed},{},{},{:.5},{},{:.5},{:.5},{:.5},{:.5},{:.4},{:.3},{:.5},{:.5},{:.5},{:.3}",
+            agent.name(),
+            self.episode,
+            self.env_steps,
+            self.ret,
+            self.first_success,
+            self.closest,
+            self.plan_shift,
+            self.plan_kl,
+            self.amortised_std,
+            self.early_exit,
+            self.iterations,
+            self.model_nll,
+            self.critic_loss,
+            self.actor_loss,
+            self.seconds
+        )
+    }
+}
+
+/// One agent, one seed, its learners, data and files.
+pub struct Run {
+    agent: AgentKind,
+    seed: u64,
+    config: TrainConfig,
+    dir: PathBuf,
+    sac: Sac,
+    ensemble: EnsembleTrainer,
+    real: ReplayBuffer,
+    model: ReplayBuffer,
+    episodes_done: u32,
+    env_steps: u64,
+}
+
+/// A seed for stream `stream` of episode `episode`: every episode draws from its own
+/// streams, so a resumed run acts as an uninterrupted one would.
+fn stream(seed: u64, episode: u32, stream: u64) -> ChiRng {
+    ChiRng::new(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (u64::from(episode) << 8) ^ stream)
+}
+
+impl Run {
+    /// A run writing into `dir` (created); resumes from a checkpoint there if one exists and
+    /// was made with the same configuration.
+    pub fn open(agent: AgentKind, seed: u64, config: TrainConfig, dir: &Path) -> Result<Self> {
+        fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let sac = Sac::new(config.sac, 2, 2, seed)?;
+        let ensemble = EnsembleTrainer::new(config.ensemble, 2, 2, seed ^ 0xE5)?;
+        let mut run = Self {
+            agent,
+            seed,
+            real: ReplayBuffer::new(2, 2, config.replay_capacity),
+            model: ReplayBuffer::new(2, 2, config.replay_capacity),
+            config,
+            dir: dir.to_path_buf(),
+            sac,
+            ensemble,
+            episodes_done: 0,
+            env_steps: 0,
+        };
+        if run.dir.join("checkpoint/state.toml").exists() {
+            run.load()?;
+        } else {
+            let mut f = fs::File::create(run.dir.join("metrics.csv"))?;
+            writeln!(f, "{CSV_HEADER}")?;
+            fs::write(run.dir.join("config.toml"), toml::to_string(&run.config)?)?;
+            let identity = toml::toml! { agent = (agent.name()) seed = (seed as i64) };
+            fs::write(run.dir.join("run.toml"), toml::to_string(&identity)?)?;
+        }
+        Ok(run)
+    }
+
+    /// Reopens the run in `dir` as it was saved (for export and evaluation).
+    pub fn reopen(dir: &Path) -> Result<Self> {
+        let read = |name: &str| -> Result<String> {
+            fs::read_to_string(dir.join(name))
+                .with_context(|| format!("{} is not a training run (no {name})", dir.display()))
+        };
+        let identity: toml::Table = toml::from_str(&read("run.toml")?)?;
+        let agent = match identity.get("agent").and_then(|v| v.as_str()) {
+            Some("chi") => AgentKind::Chi,
+            Some("sac") => AgentKind::Sac,
+            other => bail!("{}: unknown agent {other:?} in run.toml", dir.display()),
+        };
+        let seed = identity
+            .get("seed")
+            .and_then(|v| v.as_integer())
+            .context("run.toml lacks the seed")?;
+        let config: TrainConfig =
+            toml::from_str(&read("config.toml")?).context("the run's config.toml")?;
+        if !dir.join("checkpoint/state.toml").exists() {
+            bail!(
+                "{} has no checkpoint yet (no episode finished)",
+                dir.display()
+            );
+        }
+        Self::open(agent, u64::try_from(seed)?, config, dir)
+    }
+
+    /// The agent.
+    pub fn agent(&self) -> AgentKind {
+        self.agent
+    }
+
+    /// Episodes completed so far.
+    pub fn episodes_done(&self) -> u32 {
+        self.episodes_done
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// The current networks as a bundle spec (f32), with `samples` as the planner size the
+    /// bundle declares.
+    pub fn spec(&self, samples: u32) -> Result<BundleSpec> {
+        let norm = self.ensemble.normalisation();
+        let c = &self.config;
+        Ok(BundleSpec {
+            header: Header {
+                dims: Dims {
+                    state: 2,
+                    action: 2,
+                    members: c.ensemble.members as u32,
+                    ensemble_hidden: c.ensemble.hidden as u32,
+                    policy_hidden: c.sac.actor_hidden as u32,
+                    horizon: HORIZON as u32,
+                    samples,
+                },
+                precision: Precision::F32,
+                ensemble_activation: c.ensemble.activation,
+                policy_activation: chi_embedded::nn::Activation::Relu,
+                log_var_bounds: c.ensemble.log_var_bounds,
+                log_std_bounds: c.sac.log_std_bounds,
+                controller: ControllerConfig {
+                    planner: c.chi.planner,
+                    early_exit_sigma: c.chi.early_exit_sigma,
+                },
+                task: Task::PointMass(c.geometry),
+                seed: self.seed,
+            },
+            ensemble_input_mean: norm.in_mean.clone(),
+            ensemble_input_inv_std: norm.in_inv_std.clone(),
+            ensemble_output_mean: norm.out_mean.clone(),
+            ensemble_output_std: norm.out_std.clone(),
+            members: self.ensemble.owned_members()?,
+            policy_input_mean: vec![0.0; 2],
+            policy_input_inv_std: vec![1.0; 2],
+            policy: self.sac.owned_policy()?,
+        })
+    }
+
+    /// The CHI controller of the current networks.
+    pub fn controller(&self, planner_seed: u64) -> Result<HostChi> {
+        let spec = self.spec(PLANNER_SAMPLES as u32)?;
+        let config = spec.header.controller;
+        Ok(Controller::new(
+            HostPolicy::from_spec(&spec),
+            HostEnsemble::from_spec(&spec),
+            GoalReward,
+            config,
+            planner_seed,
+        ))
+    }
+
+    fn sac_batch(&self, rng: &mut ChiRng) -> Batch {
+        let n = self.config.sac.batch;
+        let use_model = self.agent == AgentKind::Chi
+            && self.config.chi.counterfactual
+            && !self.model.is_empty();
+        if !use_model {
+            return self.real.sample(n, rng);
+        }
+        // Appendix G: half the batch from the planner's counterfactual rollouts.
+        let mut batch = self.real.sample(n - n / 2, rng);
+        let extra = self.model.sample(n / 2, rng);
+        batch.obs.extend(extra.obs);
+        batch.actions.extend(extra.actions);
+        batch.rewards.extend(extra.rewards);
+        batch.next_obs.extend(extra.next_obs);
+        batch.done.extend(extra.done);
+        batch.len += extra.len;
+        batch
+    }
+
+    /// Rolls `count` sequences drawn from the final posterior through random members and
+    /// keeps their transitions: the suboptimal and optimal data the planner would otherwise
+    /// throw away (Appendix G).
+    fn store_counterfactuals(
+        &mut self,
+        chi: &mut HostChi,
+        state: [f32; 2],
+        plan: &chi_embedded::plan::Plan<2, HORIZON>,
+        rng: &mut ChiRng,
+    ) {
+        let count = self.config.chi.counterfactual_per_step;
+        let members = Dynamics::<2, 2>::members(chi.dynamics()).max(1);
+        let mut states = vec![state; count];
+        let mut next = vec![[0.0f32; 2]; count];
+        let member = (rng.next_u32() as usize) % members;
+        for (mean, std) in plan.mean.iter().zip(&plan.std) {
+            let actions: Vec<[f32; 2]> = (0..count)
+                .map(|_| [0, 1].map(|d| (mean[d] + std[d] * rng.normal()).clamp(-1.0, 1.0)))
+                .collect();
+            chi.dynamics().predict(member, &states, &actions, &mut next);
+            for ((s, a), n) in states.iter().zip(&actions).zip(&next) {
+                self.model.push(s, a, point_mass::reward(n), n, false);
+            }
+            states.copy_from_slice(&next);
+        }
+    }
+
+    /// Runs one training episode, refits, logs and checkpoints.
+    pub fn episode(&mut self) -> Result<EpisodeMetrics> {
+        let started = Instant::now();
+        let episode = self.episodes_done;
+        let mut act_rng = stream(self.seed, episode, 1);
+        let mut learn_rng = stream(self.seed, episode, 2);
+        let random = episode < self.config.random_episodes;
+        let mut env = PointMassEnv::new(self.config.geometry, self.config.episode_steps);
+        let mut s = env.reset(self.seed ^ u64::from(episode));
+        let mut chi = match (self.agent, random) {
+            (AgentKind::Chi, false) => {
+                Some(self.controller(self.seed ^ (u64::from(episode) << 20))?)
+            }
+            _ => None,
+        };
+        let mut m = EpisodeMetrics {
+            episode,
+            env_steps: self.env_steps,
+            ret: 0.0,
+            first_success: 0,
+            closest: point_mass::distance_to_goal(&s),
+            plan_shift: 0.0,
+            plan_kl: 0.0,
+            amortised_std: 0.0,
+            early_exit: 0.0,
+            iterations: 0.0,
+            model_nll: f32::NAN,
+            critic_loss: 0.0,
+            actor_loss: 0.0,
+            seconds: 0.0,
+        };
+        let (mut losses, mut updates) = (SacLosses::default(), 0u32);
+        let steps = self.config.episode_steps;
+        for t in 1..=steps {
+            let action = if random {
+                [act_rng.symmetric_uniform(), act_rng.symmetric_uniform()]
+            } else if let Some(chi) = chi.as_mut() {
+                *chi.policy_mut() = HostPolicy::from_spec(&self.spec(PLANNER_SAMPLES as u32)?);
+                let d = chi.act(&s, &mut Unlimited);
+                m.plan_shift += d.posterior.mean_distance(&d.amortised);
+                m.plan_kl += d.amortised.kl_divergence(&d.posterior);
+                m.amortised_std += d.amortised.first_std_max();
+                m.early_exit += f32::from(u8::from(d.early_exit));
+                m.iterations += d.refinement.iterations as f32;
+                if self.config.chi.counterfactual {
+                    self.store_counterfactuals(chi, s, &d.posterior, &mut act_rng);
+                }
+                let noise = self.config.chi.action_noise;
+                d.action
+                    .map(|a| (a + noise * act_rng.normal()).clamp(-1.0, 1.0))
+            } else {
+                let a = self.sac.act(&s, false, &mut act_rng)?;
+                [a[0], a[1]]
+            };
+            let step = env.step(&action);
+            self.real
+                .push(&s, &action, step.reward, &step.obs, step.terminated);
+            self.env_steps += 1;
+            m.ret += step.reward;
+            m.closest = m.closest.min(point_mass::distance_to_goal(&step.obs));
+            if m.first_success == 0
+                && point_mass::distance_to_goal(&step.obs) < point_mass::GOAL_RADIUS
+            {
+                m.first_success = t;
+            }
+            s = step.obs;
+            if self.real.len() >= self.config.sac.batch {
+                for _ in 0..self.config.updates_per_step {
+                    let batch = self.sac_batch(&mut learn_rng);
+                    let l = self.sac.update(&batch, &mut learn_rng)?;
+                    losses.critic += l.critic;
+                    losses.actor += l.actor;
+                    updates += 1;
+                }
+            }
+            if step.terminated || step.truncated {
+                break;
+            }
+        }
+        if self.agent == AgentKind::Chi {
+            m.model_nll = self.ensemble.fit(&self.real, &mut learn_rng)?;
+        }
+        let n = steps.max(1) as f32;
+        for v in [
+            &mut m.plan_shift,
+            &mut m.plan_kl,
+            &mut m.amortised_std,
+            &mut m.early_exit,
+            &mut m.iterations,
+        ] {
+            *v /= n;
+        }
+        m.critic_loss = losses.critic / updates.max(1) as f32;
+        m.actor_loss = losses.actor / updates.max(1) as f32;
+        m.env_steps = self.env_steps;
+        m.seconds = started.elapsed().as_secs_f32();
+        self.episodes_done += 1;
+        let mut f = fs::OpenOptions::new()
+            .append(true)
+            .open(self.dir.join("metrics.csv"))?;
+        writeln!(f, "{}", m.csv(self.agent, self.seed))?;
+        self.save()?;
+        Ok(m)
+    }
+
+    fn save(&self) -> Result<()> {
+        let dir = self.dir.join("checkpoint.tmp");
+        fs::create_dir_all(&dir)?;
+        let [actor, critic, target] = self.sac.params();
+        actor.save(&dir.join("actor.safetensors"))?;
+        critic.save(&dir.join("critic.safetensors"))?;
+        target.save(&dir.join("target.safetensors"))?;
+        self.ensemble
+            .params()
+            .save(&dir.join("ensemble.safetensors"))?;
+        save_buffer(&self.real, &dir.join("real.bin"))?;
+        save_buffer(&self.model, &dir.join("model.bin"))?;
+        let norm = self.ensemble.normalisation();
+        let state = toml::toml! {
+            episodes_done = (self.episodes_done)
+            env_steps = (self.env_steps as i64)
+            in_mean = (norm.in_mean.clone())
+            in_inv_std = (norm.in_inv_std.clone())
+            out_mean = (norm.out_mean.clone())
+            out_std = (norm.out_std.clone())
+        };
+        fs::write(dir.join("state.toml"), toml::to_string(&state)?)?;
+        // Swap in whole: a kill mid-save leaves the previous checkpoint intact.
+        let done = self.dir.join("checkpoint");
+        if done.exists() {
+            fs::remove_dir_all(&done)?;
+        }
+        fs::rename(&dir, &done)?;
+        Ok(())
+    }
+
+    fn load(&mut self) -> Result<()> {
+        let saved: TrainConfig = toml::from_str(&fs::read_to_string(self.dir.join("config.toml"))?)
+            .context("the run's config.toml")?;
+        if saved != self.config {
+            bail!(
+                "{} holds a run with another configuration; use a new --out or the same settings",
+                self.dir.display()
+            );
+        }
+        let dir = self.dir.join("checkpoint");
+        let [actor, critic, target] = self.sac.params();
+        actor.load(&dir.join("actor.safetensors"))?;
+        critic.load(&dir.join("critic.safetensors"))?;
+        target.load(&dir.join("target.safetensors"))?;
+        self.ensemble
+            .params()
+            .load(&dir.join("ensemble.safetensors"))?;
+        self.real = load_buffer(&dir.join("real.bin"), self.config.replay_capacity)?;
+        self.model = load_buffer(&dir.join("model.bin"), self.config.replay_capacity)?;
+        let state: toml::Table = toml::from_str(&fs::read_to_string(dir.join("state.toml"))?)?;
+        let floats = |k: &str| -> Result<Vec<f32>> {
+            state
+                .get(k)
+                .and_then(|v| v.as_array())
+                .with_context(|| format!("state.toml lacks {k}"))?
+                .iter()
+                .map(|v| {
+                    v.as_float()
+                        .map(|f| f as f32)
+                        .with_context(|| format!("{k} holds a non-number"))
+                })
+                .collect()
+        };
+        self.ensemble
+            .set_normalisation(crate::ensemble_trainer::Normalisation {
+                in_mean: floats("in_mean")?,
+                in_inv_std: floats("in_inv_std")?,
+                out_mean: floats("out_mean")?,
+                out_std: floats("out_std")?,
+            })?;
+        let int = |k: &str| {
+            state
+                .get(k)
+                .and_then(|v| v.as_integer())
+                .with_context(|| format!("state.toml lacks {k}"))
+        };
+        self.episodes_done = u32::try_from(int("episodes_done")?)?;
+        self.env_steps = u64::try_from(int("env_steps")?)?;
+        // Drop metric rows of episodes after the checkpoint (a kill between the two writes).
+        let csv = fs::read_to_string(self.dir.join("metrics.csv"))?;
+        let keep: Vec<&str> = csv.lines().take(1 + self.episodes_done as usize).collect();
+        fs::write(self.dir.join("metrics.csv"), keep.join("\n") + "\n")?;
+        Ok(())
+    }
+}
+
+fn save_buffer(b: &ReplayBuffer, path: &Path) -> Result<()> {
+    let d = b.all();
+    let mut out = Vec::with_capacity(4 * (1 + d.obs.len() * 2 + d.actions.len() + 2 * d.len));
+    out.extend_from_slice(&(d.len as u64).to_le_bytes());
+    for v in d
+        .obs
+        .iter()
+        .chain(&d.actions)
+        .chain(&d.rewards)
+        .chain(&d.next_obs)
+        .chain(&d.done)
+    {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    fs::write(path, out).with_context(|| format!("writing {}", path.display()))
+}
+
+fn load_buffer(path: &Path, capacity: usize) -> Result<ReplayBuffer> {
+    let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let (len, rest) = bytes
+        .split_first_chunk::<8>()
+        .with_context(|| format!("{} is truncated", path.display()))?;
+    let len = u64::from_le_bytes(*len) as usize;
+    let values: Vec<f32> = rest
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    if values.len() != len * (2 + 2 + 1 + 2 + 1) {
+        bail!(
+            "{} holds {} values, not {len} transitions",
+            path.display(),
+            values.len()
+        );
+    }
+    let (obs, rest) = values.split_at(2 * len);
+    let (actions, rest) = rest.split_at(2 * len);
+    let (rewards, rest) = rest.split_at(len);
+    let (next, done) = rest.split_at(2 * len);
+    let mut b = ReplayBuffer::new(2, 2, capacity);
+    for i in 0..len {
+        b.push(
+            &obs[2 * i..2 * i + 2],
+            &actions[2 * i..2 * i + 2],
+            rewards[i],
+            &next[2 * i..2 * i + 2],
+            done[i] > 0.5,
+        );
+    }
+    Ok(b)
+}
