@@ -5,13 +5,14 @@
 
 use anyhow::Result;
 use candle_core::{D, Device, Tensor};
-use candle_nn::{AdamW, Module, Optimizer, ParamsAdamW};
+use candle_nn::Module;
 use chi_embedded::bundle::owned::OwnedMember;
 use chi_embedded::ensemble::LogVarBounds;
 use chi_embedded::nn::Activation;
 use chi_embedded::rng::ChiRng;
 use serde::{Deserialize, Serialize};
 
+use crate::optim::Adam;
 use crate::params::{Dense, Params};
 use crate::replay::ReplayBuffer;
 
@@ -106,7 +107,7 @@ pub struct EnsembleTrainer {
     a_dim: usize,
     params: Params,
     members: Vec<Member>,
-    optimiser: AdamW,
+    optimiser: Adam,
     norm: Normalisation,
 }
 
@@ -142,14 +143,7 @@ impl EnsembleTrainer {
                 })
             })
             .collect::<Result<_>>()?;
-        let optimiser = AdamW::new(
-            params.vars(),
-            ParamsAdamW {
-                lr: config.learning_rate,
-                weight_decay: 1e-5,
-                ..Default::default()
-            },
-        )?;
+        let optimiser = Adam::new(params.vars(), config.learning_rate, 1e-5)?;
         let norm = Normalisation {
             in_mean: vec![0.0; input],
             in_inv_std: vec![1.0; input],
@@ -196,6 +190,11 @@ impl EnsembleTrainer {
     /// The variables, for checkpoints.
     pub fn params(&self) -> &Params {
         &self.params
+    }
+
+    /// The optimiser, for checkpoints.
+    pub fn optimiser(&mut self) -> &mut Adam {
+        &mut self.optimiser
     }
 
     /// Mean and soft-bounded log-variance of the normalised state change, member `e`.

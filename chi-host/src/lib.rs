@@ -12,6 +12,7 @@ pub mod envs;
 pub mod episode;
 pub mod export;
 pub mod host_nets;
+pub mod optim;
 pub mod params;
 pub mod replay;
 pub mod sac;

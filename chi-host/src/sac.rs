@@ -4,12 +4,13 @@
 
 use anyhow::Result;
 use candle_core::{D, Device, Tensor};
-use candle_nn::{AdamW, Module, Optimizer, ParamsAdamW};
+use candle_nn::Module;
 use chi_embedded::bundle::owned::OwnedPolicy;
 use chi_embedded::policy::LogStdBounds;
 use chi_embedded::rng::ChiRng;
 use serde::{Deserialize, Serialize};
 
+use crate::optim::Adam;
 use crate::params::{Dense, Params};
 use crate::replay::Batch;
 
@@ -96,8 +97,8 @@ pub struct Sac {
     critics: [Mlp3; 2],
     target_params: Params,
     targets: [Mlp3; 2],
-    actor_opt: AdamW,
-    critic_opt: AdamW,
+    actor_opt: Adam,
+    critic_opt: Adam,
 }
 
 fn tensor(v: &[f32], rows: usize, cols: usize) -> Result<Tensor> {
@@ -151,16 +152,7 @@ impl Sac {
             )?,
         ];
         target_params.blend_from(&critic_params, 1.0)?;
-        let adam = |vars| {
-            AdamW::new(
-                vars,
-                ParamsAdamW {
-                    lr: config.learning_rate,
-                    weight_decay: 0.0,
-                    ..Default::default()
-                },
-            )
-        };
+        let adam = |vars| Adam::new(vars, config.learning_rate, 0.0);
         Ok(Self {
             actor_opt: adam(actor_params.vars())?,
             critic_opt: adam(critic_params.vars())?,
@@ -179,6 +171,11 @@ impl Sac {
     /// The hyper-parameters.
     pub fn config(&self) -> &SacConfig {
         &self.config
+    }
+
+    /// The two optimisers (actor, critics), for checkpoints.
+    pub fn optimisers(&mut self) -> [&mut Adam; 2] {
+        [&mut self.actor_opt, &mut self.critic_opt]
     }
 
     /// The three parameter groups (actor, critics, targets), for checkpoints.

@@ -389,7 +389,7 @@ impl Run {
         Ok(m)
     }
 
-    fn save(&self) -> Result<()> {
+    fn save(&mut self) -> Result<()> {
         let dir = self.dir.join("checkpoint.tmp");
         fs::create_dir_all(&dir)?;
         let [actor, critic, target] = self.sac.params();
@@ -399,6 +399,12 @@ impl Run {
         self.ensemble
             .params()
             .save(&dir.join("ensemble.safetensors"))?;
+        let [actor_opt, critic_opt] = self.sac.optimisers();
+        actor_opt.save(&dir.join("actor.adam.safetensors"))?;
+        critic_opt.save(&dir.join("critic.adam.safetensors"))?;
+        self.ensemble
+            .optimiser()
+            .save(&dir.join("ensemble.adam.safetensors"))?;
         save_buffer(&self.real, &dir.join("real.bin"))?;
         save_buffer(&self.model, &dir.join("model.bin"))?;
         let norm = self.ensemble.normalisation();
@@ -437,6 +443,12 @@ impl Run {
         self.ensemble
             .params()
             .load(&dir.join("ensemble.safetensors"))?;
+        let [actor_opt, critic_opt] = self.sac.optimisers();
+        actor_opt.load(&dir.join("actor.adam.safetensors"))?;
+        critic_opt.load(&dir.join("critic.adam.safetensors"))?;
+        self.ensemble
+            .optimiser()
+            .load(&dir.join("ensemble.adam.safetensors"))?;
         self.real = load_buffer(&dir.join("real.bin"), self.config.replay_capacity)?;
         self.model = load_buffer(&dir.join("model.bin"), self.config.replay_capacity)?;
         let state: toml::Table = toml::from_str(&fs::read_to_string(dir.join("state.toml"))?)?;

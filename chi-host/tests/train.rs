@@ -1,0 +1,146 @@
+//! Training runs as a user drives them: short runs write their metrics and checkpoints, a
+//! killed run resumes and ends exactly where an uninterrupted one does, and export writes
+//! bundles the board's controller accepts.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use chi_embedded::reference::point_mass::Bundle;
+use chi_host::config::{AgentKind, TrainConfig};
+use chi_host::train::Run;
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// A small, quick configuration at the board's sizes.
+fn quick() -> TrainConfig {
+    let mut c = TrainConfig::board();
+    c.episodes = 4;
+    c.episode_steps = 20;
+    c.sac.batch = 32;
+    c.sac.critic_hidden = 32;
+    c.updates_per_step = 1;
+    c.ensemble.epochs = 2;
+    c
+}
+
+fn rows(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join("metrics.csv"))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn resumed_run_ends_where_an_uninterrupted_one_does() {
+    for agent in [AgentKind::Chi, AgentKind::Sac] {
+        let straight = tmp(&format!("straight-{}", agent.name()));
+        let mut run = Run::open(agent, 7, quick(), &straight).unwrap();
+        for _ in 0..4 {
+            run.episode().unwrap();
+        }
+        let resumed = tmp(&format!("resumed-{}", agent.name()));
+        let mut first = Run::open(agent, 7, quick(), &resumed).unwrap();
+        first.episode().unwrap();
+        first.episode().unwrap();
+        drop(first); // the "kill": nothing but the files survives
+        let mut second = Run::open(agent, 7, quick(), &resumed).unwrap();
+        assert_eq!(second.episodes_done(), 2);
+        second.episode().unwrap();
+        second.episode().unwrap();
+        // Every metric but the wall-clock seconds, and every learned weight, agree to the bit.
+        let (a, b) = (rows(&straight), rows(&resumed));
+        assert_eq!(a.len(), 5);
+        let strip = |r: &String| r.rsplit_once(',').unwrap().0.to_string();
+        assert_eq!(
+            a.iter().map(strip).collect::<Vec<_>>(),
+            b.iter().map(strip).collect::<Vec<_>>(),
+            "{}",
+            agent.name()
+        );
+        assert_eq!(
+            run.spec(32).unwrap(),
+            second.spec(32).unwrap(),
+            "{}: weights differ",
+            agent.name()
+        );
+    }
+}
+
+#[test]
+fn resume_with_other_settings_is_refused() {
+    let dir = tmp("other-settings");
+    let mut run = Run::open(AgentKind::Sac, 1, quick(), &dir).unwrap();
+    run.episode().unwrap();
+    let mut other = quick();
+    other.ensemble.hidden = 64;
+    let err = Run::open(AgentKind::Sac, 1, other, &dir)
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("another configuration"), "{err}");
+}
+
+#[test]
+fn cli_trains_exports_and_the_board_controller_accepts_the_bundles() {
+    let out = tmp("cli");
+    let config = out.join("quick.toml");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(
+        &config,
+        "episode_steps = 20\nupdates_per_step = 1\n[sac]\nbatch = 32\ncritic_hidden = 32\n[ensemble]\nepochs = 2\n",
+    )
+    .unwrap();
+    let chi = env!("CARGO_BIN_EXE_chi");
+    let o = Command::new(chi)
+        .args([
+            "train",
+            "--agent",
+            "chi",
+            "--preset",
+            "board",
+            "--episodes",
+            "2",
+            "--seeds",
+            "3",
+        ])
+        .arg("--config")
+        .arg(&config)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let run = out.join("chi-seed3");
+    assert_eq!(rows(&run).len(), 3);
+    let o = Command::new(chi)
+        .args(["export", "--run"])
+        .arg(&run)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        text.contains("int8 against f32 on the board's kernels"),
+        "{text}"
+    );
+    for name in ["bundle-f32.chib", "bundle-int8.chib"] {
+        let bytes = chi_host::bundle_file::read(&run.join(name)).unwrap();
+        let bundle = Bundle::parse(bytes.as_bytes()).unwrap();
+        assert_eq!(bundle.header.seed, 3);
+    }
+    // A bad seed list is a usage error.
+    let o = Command::new(chi)
+        .args(["train", "--seeds", "5..2"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("empty seed range"));
+}
