@@ -19,8 +19,8 @@ usage: cargo xtask <command>
 
   test    install what is missing, then run every check and test: rustfmt, clippy (host and
           board), the board build of chi-embedded and of the firmware, and cargo test
-  demo    the main job; until the trainer lands (issue 4) it runs the reference controller
-          on the point mass on the host with a hand-built bundle and reports the episode
+  demo    the main job: train CHI on the point mass at the board's sizes (about 3 minutes),
+          export f32 and int8 bundles, run the int8 one on the board's controller
   bench   criterion benches of the dense kernels and of one control step (not part of test)
   size    flash and RAM of the firmware at opt-level s and 3
   setup   only install what is missing (rustup target thumbv7em-none-eabihf, qemu-system-arm)
@@ -259,31 +259,59 @@ fn cargo_test() -> Result<()> {
     Ok(())
 }
 
+/// Episodes of the main job's training run: about 3.5 s each on 2 cores at the board sizes.
+const DEMO_EPISODES: &str = "40";
+
+/// The main job: train CHI on the point mass at the sizes the board runs, export the bundles,
+/// run the int8 one on the board's controller (on the host), say where everything is.
+/// Re-running resumes the run; a finished run is only exported again.
 fn demo() -> Result<()> {
-    let bundle = reference_bundle()?;
-    eprintln!(
-        "xtask: the trainer (issue 4) is not here yet; running the reference controller with the \
-         hand-built bundle {} instead",
-        bundle.display()
+    let out = root().join("runs/demo");
+    let chi = |args: &[&str]| -> Command {
+        let mut c = cargo();
+        c.args(["run", "--quiet", "--release", "-p", "chi-host", "--"])
+            .args(args);
+        c
+    };
+    let out_arg = out.to_string_lossy().into_owned();
+    run(&mut chi(&[
+        "train",
+        "--env",
+        "point-mass",
+        "--agent",
+        "chi",
+        "--preset",
+        "board",
+        "--seeds",
+        "0",
+        "--episodes",
+        DEMO_EPISODES,
+        "--out",
+        &out_arg,
+    ]))?;
+    let run_dir = out.join("chi-seed0");
+    let run_arg = run_dir.to_string_lossy().into_owned();
+    run(&mut chi(&["export", "--run", &run_arg]))?;
+    let int8 = run_dir.join("bundle-int8.chib");
+    run(&mut chi(&["run"]).arg(&int8))?;
+    println!("\nmain job done:");
+    println!(
+        "  learning curve (one row an episode): {}",
+        run_dir.join("metrics.csv").display()
     );
-    run(cargo()
-        .args([
-            "run",
-            "--quiet",
-            "--release",
-            "-p",
-            "chi-host",
-            "--",
-            "inspect",
-        ])
-        .arg(&bundle))?;
-    run(cargo()
-        .args(["run", "--quiet", "--release", "-p", "chi-host", "--", "run"])
-        .arg(&bundle)
-        .args(["--open"]))?;
-    run(cargo()
-        .args(["run", "--quiet", "--release", "-p", "chi-host", "--", "run"])
-        .arg(&bundle))
+    println!(
+        "  bundles for the board:               {}",
+        run_dir.join("bundle-{f32,int8}.chib").display()
+    );
+    println!(
+        "  checkpoint (resumes):                {}",
+        run_dir.join("checkpoint").display()
+    );
+    println!(
+        "  firmware with it: CHI_BUNDLE={} cargo build --release (in firmware/)",
+        int8.display()
+    );
+    Ok(())
 }
 
 /// Criterion benches; arguments after `--` go to criterion (e.g. `--measurement-time 3`).
