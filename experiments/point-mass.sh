@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The point-mass comparison of issue 4: CHI and SAC, seeds 0-4, one process per agent and
+# seed (a cluster scheduler can run the lines of `jobs` anywhere), each resumable: re-running
+# this script continues every run from its last checkpoint.
+#
+#   experiments/point-mass.sh [episodes] [parallel]     (default 100 episodes, 2 at a time)
+#
+# Writes runs/point-mass/<agent>-seed<N>/metrics.csv; experiments/summary.sh tabulates them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+episodes=${1:-100}
+parallel=${2:-2}
+cargo build --quiet --release -p chi-host
+jobs() {
+  for seed in 0 1 2 3 4; do
+    for agent in chi sac; do
+      echo "./target/release/chi train --env point-mass --agent $agent --preset board --seeds $seed --episodes $episodes --out runs/point-mass"
+    done
+  done
+}
+jobs | xargs -P "$parallel" -I{} sh -c '{} > /dev/null 2>&1 || echo "failed: {}"'
