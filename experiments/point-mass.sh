@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The point-mass comparison of issue 4: CHI and SAC, seeds 0-4, one process per agent and
+# The point-mass comparison of issue 4: CHI, SAC and CEM-MPC, seeds 0-4, one process per agent and
 # seed (a cluster scheduler can run the lines of `jobs` anywhere), each resumable: re-running
 # this script continues every run from its last checkpoint.
 #
@@ -13,7 +13,7 @@ parallel=${2:-2}
 cargo build --quiet --release -p chi-host
 jobs() {
   for seed in 0 1 2 3 4; do
-    for agent in chi sac; do
+    for agent in chi sac cem; do
       echo "./target/release/chi train --env point-mass --agent $agent --preset board --seeds $seed --episodes $episodes --out runs/point-mass"
     done
   done

@@ -62,14 +62,32 @@ pub enum Propagation {
     OnePerSample,
 }
 
+/// How the sampled sequences are weighted before the refit. Sampling, rollout and refit are
+/// the same for both, so CHI's iterative phase and the CEM-MPC baseline differ only here.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Weighting {
+    /// Paper Eq. 4 / Algorithm 1: `w_k ~ exp(R_k / temperature) q(a_k)`.
+    Eq4 {
+        /// `lambda` in `W = exp(R / lambda)`.
+        temperature: f32,
+    },
+    /// The cross-entropy method (the paper's CEM-MPC baseline): the `count` best returns
+    /// weigh `1 / count` each, the rest nothing; ties go to the lower sample index.
+    Elites {
+        /// Number of elites, at least 1 and at most `K`.
+        count: u32,
+    },
+}
+
 /// The iterative phase's hyper-parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct PlannerConfig {
     /// `I`: iterations of Eq. 4 per control step (an upper bound; the budget may cut it).
     pub iterations: u32,
-    /// `lambda` in `W = exp(R / lambda)`.
-    pub temperature: f32,
+    /// How particles are weighted before the refit.
+    pub weighting: Weighting,
     /// Floor on every refitted standard deviation.
     pub sigma_min: f32,
     /// Sample propagation through the ensemble.
@@ -172,7 +190,10 @@ impl<const S: usize, const A: usize, const H: usize, const K: usize> Planner<S, 
                 report.interrupted = true;
                 break;
             }
-            let (effective_samples, expected_return) = self.weigh(config.temperature);
+            let (effective_samples, expected_return) = match config.weighting {
+                Weighting::Eq4 { temperature } => self.weigh(temperature),
+                Weighting::Elites { count } => self.weigh_elites(count),
+            };
             *plan = self.refit(plan, config.sigma_min);
             report.iterations += 1;
             report.effective_samples = effective_samples;
@@ -303,6 +324,31 @@ impl<const S: usize, const A: usize, const H: usize, const K: usize> Planner<S, 
         (1.0 / sum_sq, expected)
     }
 
+    /// CEM's weights in place: `1 / n` on the `n` best returns. Returns `n` and their mean.
+    fn weigh_elites(&mut self, count: u32) -> (f32, f32) {
+        let n = usize::try_from(count).unwrap_or(K).clamp(1, K);
+        let returns = self
+            .weights
+            .map(|r| if r.is_nan() { f32::NEG_INFINITY } else { r });
+        let mut sorted = returns;
+        sorted.select_nth_unstable_by(K - n, f32::total_cmp);
+        let threshold = sorted.get(K - n).copied().unwrap_or(f32::NEG_INFINITY);
+        // Strictly better than the threshold first, then ties in index order up to n.
+        let mut ties = n - returns.iter().filter(|r| **r > threshold).count().min(n);
+        let (weight, mut expected) = (1.0 / n as f32, 0.0f32);
+        for (w, r) in self.weights.iter_mut().zip(returns) {
+            let elite = r > threshold || (r == threshold && ties > 0);
+            if r == threshold && elite {
+                ties -= 1;
+            }
+            *w = if elite { weight } else { 0.0 };
+            if elite && r.is_finite() {
+                expected += weight * r;
+            }
+        }
+        (n as f32, expected)
+    }
+
     /// Moment-matched `q^(i+1)` from the weighted particles of `plan`.
     fn refit(&self, plan: &Plan<A, H>, sigma_min: f32) -> Plan<A, H> {
         let mut out = Plan {
@@ -345,7 +391,7 @@ mod tests {
 
     const CONFIG: PlannerConfig = PlannerConfig {
         iterations: 1,
-        temperature: 0.05,
+        weighting: Weighting::Eq4 { temperature: 0.05 },
         sigma_min: 0.02,
         propagation: Propagation::AllMembers,
     };
@@ -443,6 +489,58 @@ mod tests {
             (s[0] - 0.5).abs() < 0.06 && s[1] > 0.3,
             "should be stuck at the wall, at {s:?}"
         );
+    }
+
+    #[test]
+    fn cem_weighting_keeps_exactly_the_elites() {
+        let mut planner = Planner::<2, 2, 7, 8>::new();
+        planner.weights = [3.0, f32::NAN, 5.0, 1.0, 5.0, -2.0, 5.0, 0.0];
+        let (n, mean) = planner.weigh_elites(3);
+        assert_eq!(n, 3.0);
+        assert_eq!(
+            planner.weights,
+            [0.0, 0.0, 1.0 / 3.0, 0.0, 1.0 / 3.0, 0.0, 1.0 / 3.0, 0.0]
+        );
+        assert_eq!(mean, 5.0);
+        planner.weights = [1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0];
+        planner.weigh_elites(2);
+        assert_eq!(
+            planner.weights,
+            [0.5, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            "ties to the lower index"
+        );
+    }
+
+    #[test]
+    fn cem_mpc_reaches_the_goal_when_the_straight_path_is_open() {
+        let mut env = PointMass::new(Geometry::OPEN);
+        let mut s = env.reset();
+        let mut planner = Planner::<2, 2, 7, 128>::new();
+        let mut rng = ChiRng::new(2);
+        let cfg = PlannerConfig {
+            iterations: 3,
+            weighting: Weighting::Elites { count: 12 },
+            ..CONFIG
+        };
+        let mut reached = false;
+        for _ in 0..60 {
+            let mut plan = Plan::uninformed();
+            let mut model = TrueDynamics(Geometry::OPEN);
+            let r = planner.refine(
+                &cfg,
+                &mut model,
+                &GoalReward,
+                &s,
+                &mut plan,
+                &mut rng,
+                &mut Unlimited,
+            );
+            assert_eq!(r.effective_samples, 12.0);
+            let t = env.step(&plan.first_mean());
+            s = t.state;
+            reached |= t.at_goal;
+        }
+        assert!(reached, "ended at {s:?}");
     }
 
     #[test]

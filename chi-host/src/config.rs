@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use chi_embedded::envs::point_mass::Geometry;
-use chi_embedded::planner::{PlannerConfig, Propagation};
+use chi_embedded::planner::{PlannerConfig, Propagation, Weighting};
 use serde::{Deserialize, Serialize};
 
 use crate::ensemble_trainer::EnsembleConfig;
@@ -19,6 +19,9 @@ pub enum AgentKind {
     Chi,
     /// Soft Actor-Critic alone (model-free).
     Sac,
+    /// Model-predictive control by the cross-entropy method on the same learned ensemble
+    /// (the paper's model-based baseline).
+    Cem,
 }
 
 impl AgentKind {
@@ -27,6 +30,7 @@ impl AgentKind {
         match self {
             Self::Chi => "chi",
             Self::Sac => "sac",
+            Self::Cem => "cem",
         }
     }
 }
@@ -56,7 +60,7 @@ impl Default for ChiConfig {
                 // all the way (the controller's tests).
                 iterations: 3,
                 // W = exp(R / lambda): returns over 7 steps differ by ~0.1-1 on the point mass.
-                temperature: 0.05,
+                weighting: Weighting::Eq4 { temperature: 0.05 },
                 sigma_min: 0.02,
                 propagation: Propagation::AllMembers,
             },
@@ -64,6 +68,31 @@ impl Default for ChiConfig {
             action_noise: 0.3,
             counterfactual: true,
             counterfactual_per_step: 16,
+        }
+    }
+}
+
+/// The CEM-MPC baseline's settings.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CemConfig {
+    /// The planner with elite weighting, from the uninformed prior N(0, 1) every step. PETS'
+    /// usual 5 iterations and 10% elites; `K` = 500 and `H` = 7 as for CHI (Appendix C).
+    pub planner: PlannerConfig,
+    /// Exploration noise while training, as for CHI (Appendix C: 0.3).
+    pub action_noise: f32,
+}
+
+impl Default for CemConfig {
+    fn default() -> Self {
+        Self {
+            planner: PlannerConfig {
+                iterations: 5,
+                weighting: Weighting::Elites { count: 50 },
+                sigma_min: 0.02,
+                propagation: Propagation::AllMembers,
+            },
+            action_noise: 0.3,
         }
     }
 }
@@ -91,6 +120,8 @@ pub struct TrainConfig {
     pub ensemble: EnsembleConfig,
     /// CHI's planner and training behaviour.
     pub chi: ChiConfig,
+    /// The CEM-MPC baseline.
+    pub cem: CemConfig,
 }
 
 impl Default for TrainConfig {
@@ -105,6 +136,7 @@ impl Default for TrainConfig {
             sac: SacConfig::default(),
             ensemble: EnsembleConfig::default(),
             chi: ChiConfig::default(),
+            cem: CemConfig::default(),
         }
     }
 }

@@ -16,6 +16,8 @@ use chi_embedded::bundle::{Dims, Header, Precision, Task};
 use chi_embedded::controller::{Controller, ControllerConfig};
 use chi_embedded::dynamics::Dynamics;
 use chi_embedded::envs::point_mass::{self, GoalReward};
+use chi_embedded::plan::Plan;
+use chi_embedded::planner::{Planner, PlannerConfig};
 use chi_embedded::rng::ChiRng;
 
 use crate::config::{AgentKind, TrainConfig};
@@ -33,6 +35,31 @@ pub const PLANNER_SAMPLES: usize = 500;
 
 /// The CHI agent on the host: chi-embedded's controller with batched host networks.
 pub type HostChi = Controller<HostPolicy, HostEnsemble, GoalReward, 2, 2, HORIZON, PLANNER_SAMPLES>;
+
+/// The CEM-MPC agent on the host: chi-embedded's planner with elite weighting over the
+/// batched host ensemble.
+pub struct HostCem {
+    planner: Box<Planner<2, 2, HORIZON, PLANNER_SAMPLES>>,
+    ensemble: HostEnsemble,
+    rng: ChiRng,
+}
+
+impl HostCem {
+    /// Plans from the uninformed prior and returns the first mean action.
+    pub fn act(&mut self, config: &PlannerConfig, state: &[f32; 2]) -> [f32; 2] {
+        let mut plan = Plan::uninformed();
+        self.planner.refine(
+            config,
+            &mut self.ensemble,
+            &GoalReward,
+            state,
+            &mut plan,
+            &mut self.rng,
+            &mut Unlimited,
+        );
+        plan.first_mean()
+    }
+}
 
 /// What one episode did (one CSV row).
 #[derive(Clone, Debug, PartialEq)]
@@ -153,6 +180,7 @@ impl Run {
         let agent = match identity.get("agent").and_then(|v| v.as_str()) {
             Some("chi") => AgentKind::Chi,
             Some("sac") => AgentKind::Sac,
+            Some("cem") => AgentKind::Cem,
             other => bail!("{}: unknown agent {other:?} in run.toml", dir.display()),
         };
         let seed = identity
@@ -293,10 +321,17 @@ impl Run {
         let random = episode < self.config.random_episodes;
         let mut env = PointMassEnv::new(self.config.geometry, self.config.episode_steps);
         let mut s = env.reset(self.seed ^ u64::from(episode));
+        let planner_seed = self.seed ^ (u64::from(episode) << 20);
         let mut chi = match (self.agent, random) {
-            (AgentKind::Chi, false) => {
-                Some(self.controller(self.seed ^ (u64::from(episode) << 20))?)
-            }
+            (AgentKind::Chi, false) => Some(self.controller(planner_seed)?),
+            _ => None,
+        };
+        let mut cem = match (self.agent, random) {
+            (AgentKind::Cem, false) => Some(HostCem {
+                planner: Box::new(Planner::new()),
+                ensemble: HostEnsemble::from_spec(&self.spec(PLANNER_SAMPLES as u32)?),
+                rng: ChiRng::new(planner_seed),
+            }),
             _ => None,
         };
         let mut m = EpisodeMetrics {
@@ -334,6 +369,10 @@ impl Run {
                 let noise = self.config.chi.action_noise;
                 d.action
                     .map(|a| (a + noise * act_rng.normal()).clamp(-1.0, 1.0))
+            } else if let Some(cem) = cem.as_mut() {
+                let noise = self.config.cem.action_noise;
+                cem.act(&self.config.cem.planner, &s)
+                    .map(|a| (a + noise * act_rng.normal()).clamp(-1.0, 1.0))
             } else {
                 let a = self.sac.act(&s, false, &mut act_rng)?;
                 [a[0], a[1]]
@@ -350,7 +389,7 @@ impl Run {
                 m.first_success = t;
             }
             s = step.obs;
-            if self.real.len() >= self.config.sac.batch {
+            if self.agent != AgentKind::Cem && self.real.len() >= self.config.sac.batch {
                 for _ in 0..self.config.updates_per_step {
                     let batch = self.sac_batch(&mut learn_rng);
                     let l = self.sac.update(&batch, &mut learn_rng)?;
@@ -363,7 +402,7 @@ impl Run {
                 break;
             }
         }
-        if self.agent == AgentKind::Chi {
+        if self.agent != AgentKind::Sac {
             m.model_nll = self.ensemble.fit(&self.real, &mut learn_rng)?;
         }
         let n = steps.max(1) as f32;

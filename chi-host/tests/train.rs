@@ -37,7 +37,7 @@ fn rows(dir: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn resumed_run_ends_where_an_uninterrupted_one_does() {
-    for agent in [AgentKind::Chi, AgentKind::Sac] {
+    for agent in [AgentKind::Chi, AgentKind::Sac, AgentKind::Cem] {
         let straight = tmp(&format!("straight-{}", agent.name()));
         let mut run = Run::open(agent, 7, quick(), &straight).unwrap();
         for _ in 0..4 {

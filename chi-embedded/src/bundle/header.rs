@@ -7,6 +7,7 @@ use crate::controller::ControllerConfig;
 use crate::ensemble::LogVarBounds;
 use crate::envs::point_mass::Geometry;
 use crate::nn::Activation;
+use crate::planner::Weighting;
 use crate::policy::LogStdBounds;
 
 /// Sizes of the networks and of the planner. Each must equal the compiled constant.
@@ -114,8 +115,14 @@ impl Header {
         if p.iterations > MAX_ITERATIONS {
             return fail("planner iterations must be at most 1000");
         }
-        if !(p.temperature.is_finite() && p.temperature > 0.0) {
-            return fail("planner temperature must be finite and positive");
+        match p.weighting {
+            Weighting::Eq4 { temperature } if !(temperature.is_finite() && temperature > 0.0) => {
+                return fail("planner temperature must be finite and positive");
+            }
+            Weighting::Elites { count } if count == 0 || count > self.dims.samples => {
+                return fail("planner elites must be at least 1 and at most the samples K");
+            }
+            _ => {}
         }
         if !(p.sigma_min.is_finite() && p.sigma_min > 0.0 && p.sigma_min <= 1.0) {
             return fail("planner sigma_min must lie in (0, 1]");

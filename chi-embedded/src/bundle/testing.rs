@@ -9,7 +9,7 @@ use crate::controller::ControllerConfig;
 use crate::ensemble::LogVarBounds;
 use crate::envs::point_mass::{GOAL, Geometry, MAX_STEP};
 use crate::nn::Activation;
-use crate::planner::{PlannerConfig, Propagation};
+use crate::planner::{PlannerConfig, Propagation, Weighting};
 use crate::policy::LogStdBounds;
 use crate::rng::ChiRng;
 
@@ -20,7 +20,7 @@ pub const POINT_MASS_DIMS: (u32, u32, u32) = (2, 7, 32);
 pub const POINT_MASS_CONTROLLER: ControllerConfig = ControllerConfig {
     planner: PlannerConfig {
         iterations: 4,
-        temperature: 0.05,
+        weighting: Weighting::Eq4 { temperature: 0.05 },
         sigma_min: 0.02,
         propagation: Propagation::AllMembers,
     },

@@ -185,9 +185,12 @@ fn non_finite_and_non_positive_tensors_are_refused_naming_the_tensor() {
 #[test]
 fn bad_hyper_parameters_are_refused() {
     let (mut spec, _) = small(Precision::F32, 7);
-    spec.header.controller.planner.temperature = 0.0;
+    spec.header.controller.planner.weighting = crate::planner::Weighting::Eq4 { temperature: 0.0 };
     let err = Small::parse(spec.encode().unwrap().as_bytes()).unwrap_err();
     assert!(err.to_string().contains("temperature"), "{err}");
+    spec.header.controller.planner.weighting = crate::planner::Weighting::Elites { count: 33 };
+    let err = Small::parse(spec.encode().unwrap().as_bytes()).unwrap_err();
+    assert!(err.to_string().contains("elites"), "{err}");
     let (mut spec, _) = small(Precision::F32, 7);
     spec.header.task = Task::PointMass(crate::envs::point_mass::Geometry {
         wall_x: 2.0,
