@@ -293,7 +293,7 @@ fn demo() -> Result<()> {
     let run_arg = run_dir.to_string_lossy().into_owned();
     run(&mut chi(&["export", "--run", &run_arg]))?;
     let int8 = run_dir.join("bundle-int8.chib");
-    run(&mut chi(&["run"]).arg(&int8))?;
+    run(chi(&["run"]).arg(&int8))?;
     println!("\nmain job done:");
     println!(
         "  learning curve (one row an episode): {}",
