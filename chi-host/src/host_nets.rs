@@ -7,7 +7,7 @@
 //! Numbers agree with the board's kernels to f32 rounding (sums run in another order); the
 //! exported bundle is checked on the board's own kernels.
 
-use chi_embedded::bundle::owned::{BundleSpec, OwnedLayer};
+use chi_embedded::bundle::owned::{BundleSpec, OwnedLayer, OwnedPolicy};
 use chi_embedded::dynamics::Dynamics;
 use chi_embedded::nn::Activation;
 use chi_embedded::normaliser::INPUT_CLIP;
@@ -191,16 +191,25 @@ pub struct HostPolicy {
 impl HostPolicy {
     /// The policy of `spec`.
     pub fn from_spec(spec: &BundleSpec) -> Self {
-        let p = &spec.policy;
-        Self {
-            hidden: p[..2].iter().map(Layer::from).collect(),
-            mean: Layer::from(&p[2]),
-            log_std: Layer::from(&p[3]),
+        let mut policy = Self {
+            hidden: Vec::new(),
+            mean: Layer::from(&spec.policy[2]),
+            log_std: Layer::from(&spec.policy[3]),
             in_mean: spec.policy_input_mean.clone(),
             in_inv_std: spec.policy_input_inv_std.clone(),
             activation: spec.header.policy_activation,
             bounds: spec.header.log_std_bounds,
-        }
+        };
+        policy.set_layers(&spec.policy);
+        policy
+    }
+
+    /// Replaces the weights (same shapes, normalisation and bounds): how the agent follows
+    /// SAC as it trains without rebuilding anything else.
+    pub fn set_layers(&mut self, layers: &OwnedPolicy) {
+        self.hidden = layers[..2].iter().map(Layer::from).collect();
+        self.mean = Layer::from(&layers[2]);
+        self.log_std = Layer::from(&layers[3]);
     }
 }
 

@@ -356,7 +356,7 @@ impl Run {
             let action = if random {
                 [act_rng.symmetric_uniform(), act_rng.symmetric_uniform()]
             } else if let Some(chi) = chi.as_mut() {
-                *chi.policy_mut() = HostPolicy::from_spec(&self.spec(PLANNER_SAMPLES as u32)?);
+                chi.policy_mut().set_layers(&self.sac.owned_policy()?);
                 let d = chi.act(&s, &mut Unlimited);
                 m.plan_shift += d.posterior.mean_distance(&d.amortised);
                 m.plan_kl += d.amortised.kl_divergence(&d.posterior);
