@@ -11,6 +11,9 @@ cd "$(dirname "$0")/.."
 episodes=${1:-100}
 parallel=${2:-2}
 cargo build --quiet --release -p chi-host
+# One compute thread per run: candle's pool would otherwise make parallel runs fight for
+# the cores (measured: two runs at once, each with the full pool, took 4x longer per episode).
+export RAYON_NUM_THREADS=1
 jobs() {
   for seed in 0 1 2 3 4; do
     for agent in chi sac cem; do
