@@ -92,6 +92,15 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Evaluate a trained run: noise-free episodes of its agent as trained.
+    Eval {
+        /// The run directory.
+        #[arg(long)]
+        run: PathBuf,
+        /// Episodes (planner seeds 0..N).
+        #[arg(long, default_value_t = 5)]
+        episodes: u32,
+    },
     /// Check a weight bundle and print what it holds.
     Inspect {
         /// The bundle file.
@@ -189,6 +198,30 @@ impl Command {
                 Ok(())
             }
             Self::Inspect { bundle } => inspect(&bundle),
+            Self::Eval { run, episodes } => {
+                let r = Run::reopen(&run)?;
+                let results = r.evaluate(episodes)?;
+                let n = results.len().max(1) as f32;
+                let mean = results.iter().map(|e| e.ret).sum::<f32>() / n;
+                let reached = results.iter().filter(|e| e.first_success.is_some()).count();
+                println!(
+                    "{} ({} after {} episodes): mean return {mean:.3} over {} noise-free episodes, goal reached in {reached}",
+                    run.display(),
+                    r.agent().name(),
+                    r.episodes_done(),
+                    results.len()
+                );
+                for (i, e) in results.iter().enumerate() {
+                    println!(
+                        "  episode {i}: return {:.3}, goal {}, closest {:.3}",
+                        e.ret,
+                        e.first_success
+                            .map_or("no".into(), |s| format!("at step {s}")),
+                        e.closest
+                    );
+                }
+                Ok(())
+            }
             Self::Export { run, samples, out } => export(&run, samples, out.as_deref()),
             Self::Run {
                 bundle,

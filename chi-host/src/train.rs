@@ -265,6 +265,54 @@ impl Run {
         ))
     }
 
+    /// Runs `episodes` noise-free episodes with the agent as trained (CHI: the controller at
+    /// `K` = 500; SAC: the policy's mode; CEM: the planner), from planner seeds `0..episodes`.
+    /// Learns nothing and writes nothing.
+    pub fn evaluate(&self, episodes: u32) -> Result<Vec<point_mass::EpisodeSummary>> {
+        let geometry = self.config.geometry;
+        let steps = self.config.episode_steps;
+        (0..episodes)
+            .map(|e| {
+                let seed = u64::from(e);
+                Ok(match self.agent {
+                    AgentKind::Chi => {
+                        let mut chi = self.controller(seed)?;
+                        point_mass::run_episode(geometry, steps, |s| {
+                            chi.act(s, &mut Unlimited).action
+                        })
+                    }
+                    AgentKind::Cem => {
+                        let mut cem = HostCem {
+                            planner: Box::new(Planner::new()),
+                            ensemble: HostEnsemble::from_spec(&self.spec(PLANNER_SAMPLES as u32)?),
+                            rng: ChiRng::new(seed),
+                        };
+                        point_mass::run_episode(geometry, steps, |s| {
+                            cem.act(&self.config.cem.planner, s)
+                        })
+                    }
+                    AgentKind::Sac => {
+                        let mut rng = ChiRng::new(seed);
+                        let mut failed = None;
+                        let summary = point_mass::run_episode(geometry, steps, |s| {
+                            match self.sac.act(s, true, &mut rng) {
+                                Ok(a) => [a[0], a[1]],
+                                Err(e) => {
+                                    failed.get_or_insert(e);
+                                    [0.0, 0.0]
+                                }
+                            }
+                        });
+                        if let Some(e) = failed {
+                            return Err(e);
+                        }
+                        summary
+                    }
+                })
+            })
+            .collect()
+    }
+
     fn sac_batch(&self, rng: &mut ChiRng) -> Batch {
         let n = self.config.sac.batch;
         let use_model = self.agent == AgentKind::Chi

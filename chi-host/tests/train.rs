@@ -136,6 +136,16 @@ fn cli_trains_exports_and_the_board_controller_accepts_the_bundles() {
         let bundle = Bundle::parse(bytes.as_bytes()).unwrap();
         assert_eq!(bundle.header.seed, 3);
     }
+    let o = Command::new(chi)
+        .args(["eval", "--episodes", "2", "--run"])
+        .arg(&run)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success() && text.contains("noise-free episodes") && text.contains("episode 1:"),
+        "{text}"
+    );
     // A bad seed list is a usage error.
     let o = Command::new(chi)
         .args(["train", "--seeds", "5..2"])
