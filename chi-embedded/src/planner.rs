@@ -440,23 +440,19 @@ mod tests {
     /// Closed loop with a fresh uninformed plan each step (CEM-MPC-like use of the planner).
     fn run_planner_only(
         geometry: Geometry,
-        propagation: Propagation,
+        config: PlannerConfig,
         steps: usize,
-    ) -> (bool, [f32; 2]) {
+    ) -> (bool, [f32; 2], Refinement) {
         let mut env = PointMass::new(geometry);
         let mut s = env.reset();
         let mut planner = Planner::<2, 2, 7, 128>::new();
         let mut rng = ChiRng::new(2);
-        let cfg = PlannerConfig {
-            iterations: 3,
-            propagation,
-            ..CONFIG
-        };
+        let mut last = Refinement::default();
         for _ in 0..steps {
             let mut plan = Plan::uninformed();
             let mut model = TrueDynamics(geometry);
-            planner.refine(
-                &cfg,
+            last = planner.refine(
+                &config,
                 &mut model,
                 &GoalReward,
                 &s,
@@ -467,15 +463,24 @@ mod tests {
             let t = env.step(&plan.first_mean());
             s = t.state;
             if t.at_goal {
-                return (true, s);
+                return (true, s, last);
             }
         }
-        (false, s)
+        (false, s, last)
+    }
+
+    /// Three iterations of Eq. 4 with the given propagation.
+    fn eq4(propagation: Propagation) -> PlannerConfig {
+        PlannerConfig {
+            iterations: 3,
+            propagation,
+            ..CONFIG
+        }
     }
 
     #[test]
     fn reaches_the_goal_when_the_straight_path_is_open() {
-        let (reached, s) = run_planner_only(Geometry::OPEN, Propagation::AllMembers, 60);
+        let (reached, s, _) = run_planner_only(Geometry::OPEN, eq4(Propagation::AllMembers), 60);
         assert!(reached, "ended at {s:?}");
     }
 
@@ -483,7 +488,8 @@ mod tests {
     fn a_short_horizon_planner_alone_is_stopped_by_the_wall() {
         // The environment's point (DESIGN.md): 7 steps see 0.35 of travel, the opening is
         // 0.35 below the corner the diagonal runs into. Planning alone needs the policy's help.
-        let (reached, s) = run_planner_only(Geometry::default(), Propagation::AllMembers, 60);
+        let (reached, s, _) =
+            run_planner_only(Geometry::default(), eq4(Propagation::AllMembers), 60);
         assert!(!reached, "found the opening alone, at {s:?}");
         assert!(
             (s[0] - 0.5).abs() < 0.06 && s[1] > 0.3,
@@ -513,39 +519,19 @@ mod tests {
 
     #[test]
     fn cem_mpc_reaches_the_goal_when_the_straight_path_is_open() {
-        let mut env = PointMass::new(Geometry::OPEN);
-        let mut s = env.reset();
-        let mut planner = Planner::<2, 2, 7, 128>::new();
-        let mut rng = ChiRng::new(2);
-        let cfg = PlannerConfig {
+        let cem = PlannerConfig {
             iterations: 3,
             weighting: Weighting::Elites { count: 12 },
             ..CONFIG
         };
-        let mut reached = false;
-        for _ in 0..60 {
-            let mut plan = Plan::uninformed();
-            let mut model = TrueDynamics(Geometry::OPEN);
-            let r = planner.refine(
-                &cfg,
-                &mut model,
-                &GoalReward,
-                &s,
-                &mut plan,
-                &mut rng,
-                &mut Unlimited,
-            );
-            assert_eq!(r.effective_samples, 12.0);
-            let t = env.step(&plan.first_mean());
-            s = t.state;
-            reached |= t.at_goal;
-        }
+        let (reached, s, last) = run_planner_only(Geometry::OPEN, cem, 60);
         assert!(reached, "ended at {s:?}");
+        assert_eq!(last.effective_samples, 12.0);
     }
 
     #[test]
     fn one_member_per_sample_also_plans() {
-        let (reached, s) = run_planner_only(Geometry::OPEN, Propagation::OnePerSample, 60);
+        let (reached, s, _) = run_planner_only(Geometry::OPEN, eq4(Propagation::OnePerSample), 60);
         assert!(reached, "ended at {s:?}");
     }
 

@@ -33,6 +33,34 @@ enum Preset {
     Board,
 }
 
+/// The point mass's wall; each flag overrides one number of the geometry it starts from.
+#[derive(clap::Args, Clone, Copy, Debug)]
+struct WallArgs {
+    /// Wall position.
+    #[arg(long)]
+    wall_x: Option<f32>,
+    /// Centre of the opening.
+    #[arg(long)]
+    opening_centre: Option<f32>,
+    /// Width of the opening.
+    #[arg(long)]
+    opening_width: Option<f32>,
+}
+
+impl WallArgs {
+    /// `base` with the flags applied, validated.
+    fn apply(self, base: Geometry) -> Result<Geometry> {
+        let g = Geometry {
+            wall_x: self.wall_x.unwrap_or(base.wall_x),
+            opening_centre: self.opening_centre.unwrap_or(base.opening_centre),
+            opening_width: self.opening_width.unwrap_or(base.opening_width),
+        };
+        g.validate()
+            .map_err(|e| anyhow::anyhow!("invalid wall geometry: {e}"))?;
+        Ok(g)
+    }
+}
+
 /// Environments.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 enum EnvName {
@@ -66,15 +94,8 @@ enum Command {
         /// Turn off SAC's training on the planner's counterfactual rollouts (Appendix G).
         #[arg(long)]
         no_counterfactual: bool,
-        /// Wall position.
-        #[arg(long)]
-        wall_x: Option<f32>,
-        /// Centre of the opening.
-        #[arg(long)]
-        opening_centre: Option<f32>,
-        /// Width of the opening.
-        #[arg(long)]
-        opening_width: Option<f32>,
+        #[command(flatten)]
+        wall: WallArgs,
         /// Where runs go.
         #[arg(long, default_value = "runs")]
         out: PathBuf,
@@ -120,15 +141,8 @@ enum Command {
         /// Remove the wall (an opening as wide as the arena).
         #[arg(long, conflicts_with_all = ["wall_x", "opening_centre", "opening_width"])]
         open: bool,
-        /// Wall position (defaults to the bundle's geometry).
-        #[arg(long)]
-        wall_x: Option<f32>,
-        /// Centre of the opening.
-        #[arg(long)]
-        opening_centre: Option<f32>,
-        /// Width of the opening.
-        #[arg(long)]
-        opening_width: Option<f32>,
+        #[command(flatten)]
+        wall: WallArgs,
     },
 }
 
@@ -172,9 +186,7 @@ impl Command {
                 config,
                 episodes,
                 no_counterfactual,
-                wall_x,
-                opening_centre,
-                opening_width,
+                wall,
                 out,
             } => {
                 let mut c = match preset {
@@ -186,12 +198,7 @@ impl Command {
                 }
                 c.episodes = episodes.unwrap_or(c.episodes);
                 c.chi.counterfactual &= !no_counterfactual;
-                c.geometry.wall_x = wall_x.unwrap_or(c.geometry.wall_x);
-                c.geometry.opening_centre = opening_centre.unwrap_or(c.geometry.opening_centre);
-                c.geometry.opening_width = opening_width.unwrap_or(c.geometry.opening_width);
-                c.geometry
-                    .validate()
-                    .map_err(|e| anyhow::anyhow!("invalid wall geometry: {e}"))?;
+                c.geometry = wall.apply(c.geometry)?;
                 for seed in seeds.0 {
                     train_one(agent, seed, c.clone(), &out)?;
                 }
@@ -228,9 +235,7 @@ impl Command {
                 seed,
                 steps,
                 open,
-                wall_x,
-                opening_centre,
-                opening_width,
+                wall,
             } => {
                 let bytes = bundle_file::read(&bundle)?;
                 let decoded = Bundle::parse(bytes.as_bytes())
@@ -241,15 +246,8 @@ impl Command {
                 let geometry = if open {
                     Geometry::OPEN
                 } else {
-                    Geometry {
-                        wall_x: wall_x.unwrap_or(trained.wall_x),
-                        opening_centre: opening_centre.unwrap_or(trained.opening_centre),
-                        opening_width: opening_width.unwrap_or(trained.opening_width),
-                    }
+                    wall.apply(trained)?
                 };
-                geometry
-                    .validate()
-                    .map_err(|e| anyhow::anyhow!("invalid wall geometry: {e}"))?;
                 let mut chi = Controller::from_bundle(
                     &decoded,
                     GoalReward,
