@@ -20,7 +20,7 @@ use chi_embedded::plan::Plan;
 use chi_embedded::planner::{Planner, PlannerConfig};
 use chi_embedded::rng::ChiRng;
 
-use crate::config::{AgentKind, TrainConfig};
+use crate::config::{AgentKind, CounterfactualSource, TrainConfig};
 use crate::ensemble_trainer::EnsembleTrainer;
 use crate::env::Env;
 use crate::envs::point_mass::PointMassEnv;
@@ -333,30 +333,38 @@ impl Run {
         batch
     }
 
-    /// Rolls `count` sequences drawn from the final posterior through random members and
-    /// keeps their transitions: the suboptimal and optimal data the planner would otherwise
-    /// throw away (Appendix G).
+    /// Rolls `count` action sequences drawn from `proposal` through the ensemble, sequence
+    /// `k` through member `k mod E`, and keeps every transition: the suboptimal and optimal
+    /// data the planner would otherwise throw away (Appendix G).
     fn store_counterfactuals(
         &mut self,
         chi: &mut HostChi,
         state: [f32; 2],
-        plan: &chi_embedded::plan::Plan<2, HORIZON>,
+        proposal: &chi_embedded::plan::Plan<2, HORIZON>,
         rng: &mut ChiRng,
     ) {
         let count = self.config.chi.counterfactual_per_step;
         let members = Dynamics::<2, 2>::members(chi.dynamics()).max(1);
         let mut states = vec![state; count];
-        let mut next = vec![[0.0f32; 2]; count];
-        let member = (rng.next_u32() as usize) % members;
-        for (mean, std) in plan.mean.iter().zip(&plan.std) {
+        for (mean, std) in proposal.mean.iter().zip(&proposal.std) {
             let actions: Vec<[f32; 2]> = (0..count)
                 .map(|_| [0, 1].map(|d| (mean[d] + std[d] * rng.normal()).clamp(-1.0, 1.0)))
                 .collect();
-            chi.dynamics().predict(member, &states, &actions, &mut next);
+            let mut next = states.clone();
+            for member in 0..members {
+                let rows: Vec<usize> = (member..count).step_by(members).collect();
+                let s: Vec<[f32; 2]> = rows.iter().map(|&k| states[k]).collect();
+                let a: Vec<[f32; 2]> = rows.iter().map(|&k| actions[k]).collect();
+                let mut n = s.clone();
+                chi.dynamics().predict(member, &s, &a, &mut n);
+                for (&k, n) in rows.iter().zip(n) {
+                    next[k] = n;
+                }
+            }
             for ((s, a), n) in states.iter().zip(&actions).zip(&next) {
                 self.model.push(s, a, point_mass::reward(n), n, false);
             }
-            states.copy_from_slice(&next);
+            states = next;
         }
     }
 
@@ -412,7 +420,11 @@ impl Run {
                 m.early_exit += f32::from(u8::from(d.early_exit));
                 m.iterations += d.refinement.iterations as f32;
                 if self.config.chi.counterfactual {
-                    self.store_counterfactuals(chi, s, &d.posterior, &mut act_rng);
+                    let proposal = match self.config.chi.counterfactual_source {
+                        CounterfactualSource::Amortised => d.amortised,
+                        CounterfactualSource::Posterior => d.posterior,
+                    };
+                    self.store_counterfactuals(chi, s, &proposal, &mut act_rng);
                 }
                 let noise = self.config.chi.action_noise;
                 d.action
@@ -514,9 +526,11 @@ impl Run {
     }
 
     fn load(&mut self) -> Result<()> {
-        let saved: TrainConfig = toml::from_str(&fs::read_to_string(self.dir.join("config.toml"))?)
-            .context("the run's config.toml")?;
-        if saved != self.config {
+        // The text must be exactly what this build writes: a run made before a setting
+        // existed would otherwise read it as today's default and resume behaving differently.
+        let saved =
+            fs::read_to_string(self.dir.join("config.toml")).context("the run's config.toml")?;
+        if saved != toml::to_string(&self.config)? {
             bail!(
                 "{} holds a run with another configuration; use a new --out or the same settings",
                 self.dir.display()
