@@ -14,6 +14,7 @@ pub mod export;
 pub mod host_nets;
 pub mod optim;
 pub mod params;
+pub mod plot;
 pub mod replay;
 pub mod sac;
 pub mod train;

@@ -122,6 +122,16 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         episodes: u32,
     },
+    /// Draw learning curves (mean and 95% band over seeds) and Figure 1's statistics from
+    /// the runs below a directory, as PNG and SVG.
+    Plot {
+        /// Directory holding <agent>-seed<N> runs.
+        #[arg(long, default_value = "runs")]
+        runs: PathBuf,
+        /// Where the figures go.
+        #[arg(long, default_value = "figures")]
+        out: PathBuf,
+    },
     /// Check a weight bundle and print what it holds.
     Inspect {
         /// The bundle file.
@@ -205,6 +215,12 @@ impl Command {
                 Ok(())
             }
             Self::Inspect { bundle } => inspect(&bundle),
+            Self::Plot { runs, out } => {
+                for file in chi_host::plot::figures(&runs, &out)? {
+                    println!("{}", file.display());
+                }
+                Ok(())
+            }
             Self::Eval { run, episodes } => {
                 let r = Run::reopen(&run)?;
                 let results = r.evaluate(episodes)?;

@@ -146,6 +146,30 @@ fn cli_trains_exports_and_the_board_controller_accepts_the_bundles() {
         o.status.success() && text.contains("noise-free episodes") && text.contains("episode 1:"),
         "{text}"
     );
+    let figures = out.join("figures");
+    let o = Command::new(chi)
+        .args(["plot", "--runs"])
+        .arg(&out)
+        .arg("--out")
+        .arg(&figures)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for name in ["learning_curves", "figure1_planner_share", "figure1_kl"] {
+        let png = std::fs::read(figures.join(format!("{name}.png"))).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{name}.png is a PNG");
+        let svg = std::fs::read_to_string(figures.join(format!("{name}.svg"))).unwrap();
+        assert!(
+            svg.contains("<svg") && svg.contains("episode"),
+            "{name}.svg has axes"
+        );
+    }
+    let o = Command::new(chi)
+        .args(["plot", "--runs", "/nonexistent/runs"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot read runs in '/nonexistent/runs'"));
     // A bad seed list is a usage error.
     let o = Command::new(chi)
         .args(["train", "--seeds", "5..2"])

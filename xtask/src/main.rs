@@ -23,7 +23,8 @@ usage: cargo xtask <command>
           export f32 and int8 bundles, run the int8 one on the board's controller
   bench   criterion benches of the dense kernels and of one control step (not part of test)
   size    flash and RAM of the firmware at opt-level s and 3
-  setup   only install what is missing (rustup target thumbv7em-none-eabihf, qemu-system-arm)
+  setup   only install what is missing (rustup target thumbv7em-none-eabihf, and from
+          Debian's packages qemu-system-arm and fonts-dejavu-core)
 ";
 
 fn main() -> ExitCode {
@@ -95,20 +96,22 @@ fn on_path(program: &str) -> bool {
 }
 
 /// Installs QEMU's Cortex-M emulator from Debian's packages when missing (the end-to-end
-/// tests run the firmware in it). Machines of this kind, CI included, run as root.
+/// tests run the firmware in it).
 fn install_qemu() -> Result<()> {
     if on_path("qemu-system-arm") {
         return Ok(());
     }
     eprintln!("xtask: installing qemu-system-arm from Debian's packages (for the firmware tests)");
-    let sudo = if env::var("USER").as_deref() == Ok("root") || is_root() {
-        None
-    } else {
-        Some("sudo")
-    };
+    apt_install("qemu-system-arm")
+}
+
+/// `apt-get install` one package (machines of this kind, CI included, run as root; elsewhere
+/// through sudo), after refreshing the package lists.
+fn apt_install(package: &str) -> Result<()> {
+    let sudo = !is_root();
     let apt = |args: &[&str]| -> Command {
-        let mut c = Command::new(sudo.unwrap_or("apt-get"));
-        if sudo.is_some() {
+        let mut c = Command::new(if sudo { "sudo" } else { "apt-get" });
+        if sudo {
             c.arg("apt-get");
         }
         c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
@@ -120,9 +123,9 @@ fn install_qemu() -> Result<()> {
         "-y",
         "-qq",
         "--no-install-recommends",
-        "qemu-system-arm",
+        package,
     ]))
-    .context("installing qemu-system-arm (run `apt-get install qemu-system-arm` as root)")
+    .with_context(|| format!("installing {package} (run `apt-get install {package}` as root)"))
 }
 
 fn is_root() -> bool {
@@ -132,9 +135,18 @@ fn is_root() -> bool {
         .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
 }
 
-/// Adds the board's rustup target and QEMU when missing.
+/// The font the figures' text is drawn with.
+const FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+
+/// Adds the board's rustup target, QEMU and the figures' font when missing.
 fn setup() -> Result<()> {
     install_qemu()?;
+    if !Path::new(FONT).is_file() {
+        eprintln!(
+            "xtask: installing fonts-dejavu-core from Debian's packages (text in the figures)"
+        );
+        apt_install("fonts-dejavu-core")?;
+    }
     let out = Command::new("rustup")
         .args(["target", "list", "--installed"])
         .current_dir(root())
@@ -292,6 +304,15 @@ fn demo() -> Result<()> {
     let run_dir = out.join("chi-seed0");
     let run_arg = run_dir.to_string_lossy().into_owned();
     run(&mut chi(&["export", "--run", &run_arg]))?;
+    let figures = root().join("figures");
+    let figures_arg = figures.to_string_lossy().into_owned();
+    run(&mut chi(&[
+        "plot",
+        "--runs",
+        &out_arg,
+        "--out",
+        &figures_arg,
+    ]))?;
     let int8 = run_dir.join("bundle-int8.chib");
     run(chi(&["run"]).arg(&int8))?;
     println!("\nmain job done:");
@@ -302,6 +323,10 @@ fn demo() -> Result<()> {
     println!(
         "  bundles for the board:               {}",
         run_dir.join("bundle-{f32,int8}.chib").display()
+    );
+    println!(
+        "  figures (PNG and SVG):               {}",
+        figures.display()
     );
     println!(
         "  checkpoint (resumes):                {}",
