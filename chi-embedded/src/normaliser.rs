@@ -17,16 +17,23 @@ pub struct InputNormaliser<'a, const N: usize> {
     pub inv_std: &'a [f32; N],
 }
 
+/// One normalised input: `clamp((x - mean) * inv_std, +-INPUT_CLIP)`, NaN as 0. The one rule
+/// the board, the host's batched networks and the trainer all apply, so a network sees the
+/// same numbers wherever it runs.
+pub fn normalise(x: f32, mean: f32, inv_std: f32) -> f32 {
+    let v = (x - mean) * inv_std;
+    if v.is_nan() {
+        0.0
+    } else {
+        v.clamp(-INPUT_CLIP, INPUT_CLIP)
+    }
+}
+
 impl<const N: usize> InputNormaliser<'_, N> {
     /// Normalises `x` into `z`.
     pub fn apply(&self, x: &[f32; N], z: &mut [f32; N]) {
         for (((z, x), m), k) in z.iter_mut().zip(x).zip(self.mean).zip(self.inv_std) {
-            let v = (x - m) * k;
-            *z = if v.is_nan() {
-                0.0
-            } else {
-                v.clamp(-INPUT_CLIP, INPUT_CLIP)
-            };
+            *z = normalise(*x, *m, *k);
         }
     }
 }

@@ -9,6 +9,7 @@ use candle_nn::Module;
 use chi_embedded::bundle::owned::OwnedMember;
 use chi_embedded::ensemble::LogVarBounds;
 use chi_embedded::nn::Activation;
+use chi_embedded::normaliser::normalise;
 use chi_embedded::rng::ChiRng;
 use serde::{Deserialize, Serialize};
 
@@ -224,7 +225,7 @@ impl EnsembleTrainer {
             let a = &b.actions[i * ad..(i + 1) * ad];
             let n = &b.next_obs[i * sd..(i + 1) * sd];
             for (j, v) in s.iter().chain(a).enumerate() {
-                x.push(((v - self.norm.in_mean[j]) * self.norm.in_inv_std[j]).clamp(-10.0, 10.0));
+                x.push(normalise(*v, self.norm.in_mean[j], self.norm.in_inv_std[j]));
             }
             for j in 0..sd {
                 y.push((n[j] - s[j] - self.norm.out_mean[j]) / self.norm.out_std[j]);

@@ -10,7 +10,7 @@
 use chi_embedded::bundle::owned::{BundleSpec, OwnedLayer, OwnedPolicy};
 use chi_embedded::dynamics::Dynamics;
 use chi_embedded::nn::Activation;
-use chi_embedded::normaliser::INPUT_CLIP;
+use chi_embedded::normaliser::normalise;
 use chi_embedded::policy::{AmortisedPolicy, LogStdBounds, SquashedGaussian};
 
 /// A dense layer `y = W x + b`, weights row-major `rows x cols` (int8 dequantised).
@@ -67,10 +67,6 @@ impl Layer {
     }
 }
 
-fn activate(activation: Activation, xs: &mut [f32]) {
-    activation.apply(xs);
-}
-
 /// Hidden layers with an activation after each, for a batch, ping-ponging two buffers.
 fn trunk(
     layers: &[Layer],
@@ -84,20 +80,24 @@ fn trunk(
     a.extend_from_slice(x);
     for layer in layers {
         layer.forward(a, n, b);
-        activate(activation, b);
+        activation.apply(b);
         std::mem::swap(a, b);
     }
 }
 
-fn normalise_into(x: &[f32], mean: &[f32], inv_std: &[f32], out: &mut Vec<f32>) {
-    out.extend(x.iter().zip(mean).zip(inv_std).map(|((x, m), k)| {
-        let v = (x - m) * k;
-        if v.is_nan() {
-            0.0
-        } else {
-            v.clamp(-INPUT_CLIP, INPUT_CLIP)
-        }
-    }));
+/// Appends the normalised `x` to `out` (the board's rule, [`normalise`]).
+fn normalise_into<'a>(
+    x: impl IntoIterator<Item = &'a f32>,
+    mean: &[f32],
+    inv_std: &[f32],
+    out: &mut Vec<f32>,
+) {
+    out.extend(
+        x.into_iter()
+            .zip(mean)
+            .zip(inv_std)
+            .map(|((x, m), k)| normalise(*x, *m, *k)),
+    );
 }
 
 struct Member {
@@ -158,8 +158,7 @@ impl<const S: usize, const A: usize> Dynamics<S, A> for HostEnsemble {
         let [x, a, b] = &mut self.scratch;
         x.clear();
         for (s, act) in states.iter().zip(actions).take(n) {
-            let raw: Vec<f32> = s.iter().chain(act).copied().collect();
-            normalise_into(&raw, &self.in_mean, &self.in_inv_std, x);
+            normalise_into(s.iter().chain(act), &self.in_mean, &self.in_inv_std, x);
         }
         trunk(&m.hidden, self.activation, x, n, a, b);
         m.mean.forward(a, n, b);
