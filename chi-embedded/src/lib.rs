@@ -50,6 +50,7 @@ pub mod controller;
 pub mod dynamics;
 pub mod ensemble;
 pub mod envs;
+pub mod link;
 pub mod nn;
 pub mod normaliser;
 pub mod plan;

@@ -60,6 +60,14 @@ fn le_u32(bytes: &[u8], at: usize) -> Option<u32> {
         .map(|b| u32::from_le_bytes(*b))
 }
 
+/// The CRC-32 stored in a bundle's last four bytes: a short name for the weights (the board
+/// reports it in its link `Info`). Meaningful once [`split`] accepted the bundle.
+pub fn stored_crc(bytes: &[u8]) -> Option<u32> {
+    bytes
+        .last_chunk::<CRC_LEN>()
+        .map(|b| u32::from_le_bytes(*b))
+}
+
 /// Checks the frame and returns header and payload.
 pub fn split(bytes: &[u8]) -> Result<Frame<'_>, BundleError> {
     let too_short = BundleError::TooShort { found: bytes.len() };

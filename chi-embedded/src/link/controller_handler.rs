@@ -1,0 +1,101 @@
+//! The [`Handler`] the firmware serves: a CHI controller behind the link.
+
+use super::MAX_VALUES;
+use super::message::{ActionReply, ErrorKind, Info, Values};
+use super::server::Handler;
+use crate::budget::Unlimited;
+use crate::controller::Controller;
+use crate::dynamics::{Dynamics, Reward};
+use crate::policy::AmortisedPolicy;
+
+/// Serves a controller: checks each state's length against the compiled `S`, acts, and
+/// times the decision with `clock` (a free-running tick counter; the firmware passes
+/// SysTick's, tests a constant).
+pub struct ControllerHandler<
+    'c,
+    P,
+    D,
+    R,
+    const S: usize,
+    const A: usize,
+    const H: usize,
+    const K: usize,
+> {
+    controller: &'c mut Controller<P, D, R, S, A, H, K>,
+    info: Info,
+    clock: fn() -> u64,
+}
+
+impl<
+    'c,
+    P: AmortisedPolicy<S, A>,
+    D: Dynamics<S, A>,
+    R: Reward<S, A>,
+    const S: usize,
+    const A: usize,
+    const H: usize,
+    const K: usize,
+> ControllerHandler<'c, P, D, R, S, A, H, K>
+{
+    const FITS: () = assert!(
+        S <= MAX_VALUES && A <= MAX_VALUES,
+        "states and actions must fit a link message"
+    );
+
+    /// Serves `controller`, introducing itself with `info`.
+    pub fn new(
+        controller: &'c mut Controller<P, D, R, S, A, H, K>,
+        info: Info,
+        clock: fn() -> u64,
+    ) -> Self {
+        let () = Self::FITS;
+        Self {
+            controller,
+            info,
+            clock,
+        }
+    }
+}
+
+impl<
+    P: AmortisedPolicy<S, A>,
+    D: Dynamics<S, A>,
+    R: Reward<S, A>,
+    const S: usize,
+    const A: usize,
+    const H: usize,
+    const K: usize,
+> Handler for ControllerHandler<'_, P, D, R, S, A, H, K>
+{
+    fn info(&self) -> Info {
+        self.info.clone()
+    }
+
+    fn reset(&mut self, seed: u64) {
+        self.controller.reseed(seed);
+    }
+
+    fn act(&mut self, seq: u32, state: &[f32]) -> Result<ActionReply, ErrorKind> {
+        let Ok(state) = <&[f32; S]>::try_from(state) else {
+            return Err(ErrorKind::StateLength {
+                expected: u8::try_from(S).unwrap_or(u8::MAX),
+                got: u8::try_from(state.len()).unwrap_or(u8::MAX),
+            });
+        };
+        let start = (self.clock)();
+        let decision = self.controller.act(state, &mut Unlimited);
+        let ticks = (self.clock)().wrapping_sub(start);
+        let mut action = Values::new();
+        for a in decision.action {
+            // A <= MAX_VALUES is checked at compile time (FITS); push cannot fail.
+            let _ = action.push(a);
+        }
+        Ok(ActionReply {
+            seq,
+            action,
+            iterations: u8::try_from(decision.refinement.iterations).unwrap_or(u8::MAX),
+            state_sanitised: decision.state_sanitised,
+            ticks: u32::try_from(ticks).unwrap_or(u32::MAX),
+        })
+    }
+}
