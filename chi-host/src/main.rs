@@ -1,7 +1,8 @@
 //! `chi`: the command line of chi-host.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use chi_embedded::bundle::{self, Task};
@@ -9,7 +10,7 @@ use chi_embedded::envs::point_mass::{Geometry, GoalReward};
 use chi_embedded::reference::point_mass::{Bundle, Controller};
 use chi_host::config::{AgentKind, TrainConfig};
 use chi_host::train::Run;
-use chi_host::{bundle_file, episode};
+use chi_host::{bundle_file, episode, firmware};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -137,6 +138,33 @@ enum Command {
         /// The bundle file.
         bundle: PathBuf,
     },
+    /// Hardware in the loop: the point mass on the host, actions from the firmware (in QEMU,
+    /// or a board on a serial port), each checked bit for bit against the host's controller.
+    Hil {
+        /// The bundle the firmware runs.
+        bundle: PathBuf,
+        /// Build the firmware with the bundle and run it in QEMU (USART1 over TCP).
+        #[arg(long, conflicts_with = "serial", required_unless_present = "serial")]
+        qemu: bool,
+        /// A board's serial port (set to 115200 8N1 raw with `stty`), e.g. /dev/ttyACM0.
+        #[arg(long)]
+        serial: Option<PathBuf>,
+        /// Planner seed of the episode (sent to the board).
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Episode length.
+        #[arg(long, default_value_t = 60)]
+        steps: u32,
+    },
+    /// Measure the firmware in QEMU with `-icount shift=0`: instructions per MAC of the dense
+    /// kernels and per control step, the rate they allow at 168 MHz, and the stack used.
+    Bench {
+        /// The bundle to build the bench firmware with.
+        bundle: PathBuf,
+        /// Run in QEMU (the only way here; a board would need a probe and RTT).
+        #[arg(long, required = true)]
+        qemu: bool,
+    },
     /// Run the controller of a point-mass bundle for one episode on the host, exactly as the
     /// board would (reference sizes).
     Run {
@@ -246,6 +274,14 @@ impl Command {
                 Ok(())
             }
             Self::Export { run, samples, out } => export(&run, samples, out.as_deref()),
+            Self::Hil {
+                bundle,
+                qemu,
+                serial,
+                seed,
+                steps,
+            } => hil(&bundle, qemu, serial.as_deref(), seed, steps),
+            Self::Bench { bundle, qemu: _ } => bench(&bundle),
             Self::Run {
                 bundle,
                 seed,
@@ -407,5 +443,117 @@ fn inspect(path: &std::path::Path) -> Result<()> {
         Ok(_) => println!("  runs on the reference point-mass controller: yes"),
         Err(e) => println!("  runs on the reference point-mass controller: no ({e})"),
     }
+    Ok(())
+}
+
+/// Where `chi hil` and `chi bench` put the firmware images they build.
+fn firmware_out(job: &str) -> PathBuf {
+    firmware::build::firmware_dir().join(format!("target/chi-{job}.elf"))
+}
+
+fn hil(bundle: &Path, qemu: bool, serial: Option<&Path>, seed: u64, steps: u32) -> Result<()> {
+    let bytes = bundle_file::read(bundle)?;
+    let mut _qemu = None;
+    let mut client = if qemu {
+        let elf = firmware_out("hil");
+        eprintln!("chi: building the hil firmware with {}", bundle.display());
+        firmware::build::build(bundle, firmware::build::Job::Hil, &elf)?;
+        let serving = firmware::qemu::Serving::start(&elf, true, Duration::from_secs(30))?;
+        let reader = serving.stream.try_clone()?;
+        let writer = serving.stream.try_clone()?;
+        _qemu = Some(serving);
+        firmware::client::Client::new(reader, writer)
+    } else {
+        let Some(port) = serial else {
+            bail!("give --qemu or --serial PORT");
+        };
+        let status = std::process::Command::new("stty")
+            .arg("-F")
+            .arg(port)
+            .args(["115200", "raw", "-echo"])
+            .status()
+            .with_context(|| format!("running stty on {}", port.display()))?;
+        if !status.success() {
+            bail!("stty could not set {} to 115200 raw", port.display());
+        }
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(port)
+            .with_context(|| format!("opening {}", port.display()))?;
+        firmware::client::Client::new(file.try_clone()?, file)
+    };
+    let r = firmware::hil::point_mass_episode(&mut client, bytes.as_bytes(), steps, seed)?;
+    let s = &r.summary;
+    let mean = r.mean_ticks();
+    println!(
+        "hil episode ({}): return {:.4}, reached goal: {}, final state ({:.3}, {:.3}), actions crc {:#010x}",
+        if qemu { "QEMU" } else { "board" },
+        s.ret,
+        s.first_success
+            .map_or("no".to_string(), |n| format!("at step {n}")),
+        s.final_state[0],
+        s.final_state[1],
+        s.actions_crc
+    );
+    if qemu {
+        let per_step = firmware::instructions(mean.round() as u64);
+        println!(
+            "  {per_step:.0} instructions per control step (QEMU -icount), {:.0} steps/s at 168 MHz",
+            firmware::CORE_HZ / per_step.max(1.0)
+        );
+    } else {
+        println!(
+            "  {mean:.0} cycles per control step, {:.0} steps/s at 168 MHz",
+            firmware::CORE_HZ / mean.max(1.0)
+        );
+    }
+    match &r.first_mismatch {
+        None => println!("  every action equals the host controller's, bit for bit"),
+        Some((step, board, host)) => bail!(
+            "{} of {} actions differ from the host's; first at step {step}: board {board:?}, host {host:?}",
+            r.mismatches,
+            s.steps
+        ),
+    }
+    Ok(())
+}
+
+fn bench(bundle: &Path) -> Result<()> {
+    let elf = firmware_out("bench");
+    eprintln!("chi: building the bench firmware with {}", bundle.display());
+    firmware::build::build(bundle, firmware::build::Job::Bench, &elf)?;
+    let run = firmware::qemu::run(&elf, true, Duration::from_secs(300))?;
+    if run.code != Some(0) {
+        bail!("the bench firmware failed: {:?}", run.log);
+    }
+    let r = firmware::bench::BenchReport::parse(&run.log)?;
+    println!(
+        "firmware bench (QEMU netduinoplus2, -icount shift=0), bundle {}",
+        bundle.display()
+    );
+    for k in &r.kernels {
+        println!(
+            "  dense {} ({}): {:.2} instructions per MAC",
+            k.name, k.precision, k.instructions_per_mac
+        );
+    }
+    println!(
+        "  control step: mean {:.0}, worst {:.0} instructions (amortised phase {:.0}); {} of {} steps planned, K = {}",
+        r.step_instructions,
+        r.worst_step_instructions,
+        r.amortise_instructions,
+        r.planned_steps,
+        r.steps,
+        r.samples
+    );
+    println!(
+        "  worst step at 168 MHz: {:.0} steps/s (target 100: at most 1.68 M instructions)",
+        r.steps_per_second()
+    );
+    if let Some(k) = r.samples_within(1.68e6) {
+        println!("  planner samples K that fit 1.68 M instructions a step: about {k}");
+    }
+    println!("  stack: {} of {} bytes used", r.stack.0, r.stack.1);
     Ok(())
 }

@@ -1,68 +1,83 @@
-//! chi firmware, point-mass self-test: decode the bundle compiled into flash, then run one
-//! closed-loop episode of the point mass on the board itself and report over semihosting.
+//! chi firmware: the CHI controller of a weight bundle compiled into flash, on a Cortex-M4F
+//! (STM32F405 class).
 //!
-//! A bundle that does not decode (corrupt, or built for other sizes) is reported and the
-//! firmware refuses to act: it exits with failure instead of controlling anything.
+//! One image does one job, chosen by a cargo feature:
+//! - `hil`: serves actions over USART1 with the link protocol (`chi_embedded::link`); the
+//!   host runs the environment (`chi hil`).
+//! - `selftest`: runs one point-mass episode on the board itself and reports it.
+//! - `bench`: measures kernels and control steps in SysTick ticks, and the stack used.
+//!
+//! Every job starts by decoding the bundle; one that does not decode (corrupt, or built for
+//! other sizes) is reported and the firmware refuses to act.
 #![no_std]
 #![no_main]
 
-use chi_embedded::budget::Unlimited;
-use chi_embedded::bundle::Task;
-use chi_embedded::envs::point_mass::{self, GoalReward};
-use chi_embedded::reference::point_mass::{Bundle, Controller};
+#[cfg(not(any(feature = "qemu", feature = "board")))]
+compile_error!("choose where the firmware runs: feature `qemu` or `board`");
+#[cfg(all(feature = "qemu", feature = "board"))]
+compile_error!("features `qemu` and `board` exclude each other");
+#[cfg(not(any(feature = "selftest", feature = "hil", feature = "bench")))]
+compile_error!("choose the firmware's job: feature `selftest`, `hil` or `bench`");
+#[cfg(any(
+    all(feature = "selftest", feature = "hil"),
+    all(feature = "selftest", feature = "bench"),
+    all(feature = "hil", feature = "bench")
+))]
+compile_error!(
+    "features `selftest`, `hil` and `bench` exclude each other (use --no-default-features)"
+);
+
+#[cfg(feature = "board")]
+use defmt_rtt as _;
+#[cfg(feature = "qemu")]
+use defmt_semihosting as _;
+
+mod board;
+mod bundle;
+mod exit;
+mod stack;
+
+#[cfg(feature = "bench")]
+mod bench;
+#[cfg(feature = "hil")]
+mod hil;
+#[cfg(feature = "selftest")]
+mod selftest;
+
 use cortex_m_rt::entry;
-use cortex_m_semihosting::{debug, hprintln};
 
-/// Steps of the self-test episode (the host's `chi run` default too).
-const EPISODE_STEPS: u32 = 60;
+/// USART1 speed of the link.
+pub const BAUD: u32 = 115_200;
 
-/// Forces the 16-byte alignment the bundle needs to be read in place.
-#[repr(C, align(16))]
-struct Aligned<T: ?Sized>(T);
-
-static BUNDLE: &Aligned<[u8]> = &Aligned(*include_bytes!(concat!(env!("OUT_DIR"), "/bundle.chib")));
+/// Control steps the bench times (one self-test episode's worth).
+#[cfg(feature = "bench")]
+pub const BENCH_STEPS: u32 = 60;
 
 #[entry]
 fn main() -> ! {
-    let bundle = match Bundle::parse(&BUNDLE.0) {
+    stack::paint();
+    let Some(core) = cortex_m::Peripherals::take() else {
+        exit::fail()
+    };
+    #[allow(unused_variables)]
+    let serial = board::init(core, BAUD);
+    let bundle = match bundle::load() {
         Ok(b) => b,
         Err(e) => {
-            hprintln!("chi: bundle refused: {}", e);
-            exit(debug::EXIT_FAILURE)
+            defmt::println!("chi: bundle refused: {}", defmt::Display2Format(&e));
+            exit::fail()
         }
     };
-    let Task::PointMass(geometry) = bundle.header.task else {
-        hprintln!("chi: bundle is not for the point mass; the self-test cannot run it");
-        exit(debug::EXIT_FAILURE)
-    };
-    let mut chi = Controller::from_bundle(&bundle, GoalReward, bundle.header.seed);
-    let summary = point_mass::run_episode(geometry, EPISODE_STEPS, |s| {
-        chi.act(s, &mut Unlimited).action
-    });
-    // One line the host parses: f32 Display prints the shortest text that reads back to the
-    // same bits, so the host can compare exactly.
-    hprintln!(
-        "chi: selftest steps {} return {} first_success {} final_state {} {} actions_crc {:#010x}",
-        summary.steps,
-        summary.ret,
-        summary.first_success.unwrap_or(0),
-        summary.final_state[0],
-        summary.final_state[1],
-        summary.actions_crc
-    );
-    exit(debug::EXIT_SUCCESS)
-}
-
-/// Ends the run: under QEMU (or a debugger) semihosting reports `code` to the host; on a
-/// board without one the core sleeps.
-fn exit(code: debug::ExitStatus) -> ! {
-    debug::exit(code);
-    loop {
-        cortex_m::asm::wfi();
-    }
+    #[cfg(feature = "selftest")]
+    selftest::run(&bundle);
+    #[cfg(feature = "bench")]
+    bench::run(&bundle);
+    #[cfg(feature = "hil")]
+    hil::run(&bundle, serial);
 }
 
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
-    exit(debug::EXIT_FAILURE)
+    defmt::println!("chi: panic");
+    exit::fail()
 }

@@ -1,5 +1,34 @@
-//! Support for the end-to-end tests: build the firmware with a given bundle, run it in QEMU,
-//! read what it reports. The tests themselves are in `tests/`.
+//! Support for the end-to-end tests: a place for each test's files, and building plus
+//! running the firmware for a bundle (chi-host's `firmware` module does the work, as for
+//! `chi hil` and `chi bench`). The tests themselves are in `tests/`.
 
-pub mod firmware;
-pub mod qemu;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chi_host::firmware::{build, qemu};
+
+pub use build::Job;
+
+/// How long one QEMU run may take (a 60-step episode takes a few seconds).
+pub const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// A file of this test run, under `target/e2e`.
+pub fn tmp(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/e2e");
+    let _ = std::fs::create_dir_all(&dir);
+    dir.join(name)
+}
+
+/// Writes `bytes` as a bundle file and builds the firmware for `job` with it.
+pub fn build_with(name: &str, bytes: &[u8], job: Job) -> PathBuf {
+    let bundle = tmp(&format!("{name}.chib"));
+    std::fs::write(&bundle, bytes).expect("writing the test bundle");
+    let elf = tmp(&format!("{name}-{job:?}.elf"));
+    build::build(&bundle, job, &elf).expect("building the firmware");
+    elf
+}
+
+/// Runs a firmware image to its exit.
+pub fn run(elf: &Path) -> qemu::Run {
+    qemu::run(elf, false, TIMEOUT).expect("running QEMU")
+}

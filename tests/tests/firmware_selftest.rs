@@ -3,10 +3,7 @@
 //! bit (every action, through a CRC of their bits, and the return). A corrupt bundle makes
 //! the firmware refuse to act.
 
-use std::path::PathBuf;
-use std::time::Duration;
-
-use chi_e2e::{firmware, qemu};
+use chi_e2e::{Job, build_with, run};
 use chi_embedded::bundle::owned::BundleSpec;
 use chi_embedded::bundle::testing::{PolicyKind, point_mass_spec, random_spec};
 use chi_embedded::bundle::{Dims, Precision, Task};
@@ -14,21 +11,13 @@ use chi_embedded::envs::point_mass::GoalReward;
 use chi_embedded::nn::Activation;
 use chi_embedded::planner::Propagation;
 use chi_embedded::reference::point_mass::{Bundle, Controller, E, H, HE, HP, K};
+use chi_host::firmware::{qemu, selftest};
 
 const STEPS: u32 = 60;
-const TIMEOUT: Duration = Duration::from_secs(120);
 
-fn tmp(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name)
-}
-
-/// Builds the firmware with `spec`, runs it in QEMU, and returns its report.
+/// Builds the self-test firmware with `bytes`, runs it in QEMU, and returns its report.
 fn board(name: &str, bytes: &[u8]) -> qemu::Run {
-    let bundle = tmp(&format!("{name}.chib"));
-    std::fs::write(&bundle, bytes).unwrap();
-    let elf = tmp(&format!("{name}.elf"));
-    firmware::build(&bundle, &elf).unwrap();
-    qemu::run(&elf, TIMEOUT).unwrap()
+    run(&build_with(name, bytes, Job::Selftest))
 }
 
 fn host(spec: &BundleSpec) -> chi_host::episode::EpisodeReport {
@@ -81,19 +70,14 @@ fn board_selftest_equals_host_bit_for_bit() {
     for (name, spec) in cases() {
         let expected = host(&spec);
         let run = board(name, spec.encode().unwrap().as_bytes());
-        assert_eq!(
-            run.code,
-            Some(0),
-            "{name}: firmware failed:\n{}",
-            run.stdout
-        );
-        let got = qemu::parse_selftest(&run.stdout).unwrap();
+        assert_eq!(run.code, Some(0), "{name}: firmware failed:\n{:?}", run.log);
+        let got = selftest::parse(&run.log).unwrap();
         let want = expected.summary;
         assert_eq!(got.steps, want.steps, "{name}");
         assert_eq!(
             got.actions_crc, want.actions_crc,
-            "{name}: the board chose other actions than the host\nboard: {}\nhost: {want:?}",
-            run.stdout
+            "{name}: the board chose other actions than the host\nboard: {:?}\nhost: {want:?}",
+            run.log
         );
         assert_eq!(
             got.ret.to_bits(),
@@ -125,17 +109,18 @@ fn corrupt_bundle_is_refused_by_the_board() {
         .to_vec();
     bytes[200] ^= 0x04;
     let run = board("corrupt", &bytes);
-    assert_eq!(run.code, Some(1), "{}", run.stdout);
+    assert_eq!(run.code, Some(1), "{:?}", run.log);
     assert!(
-        run.stdout
-            .contains("chi: bundle refused: checksum mismatch"),
-        "{}",
-        run.stdout
+        run.log
+            .iter()
+            .any(|l| l.starts_with("chi: bundle refused: checksum mismatch")),
+        "{:?}",
+        run.log
     );
     assert!(
-        !run.stdout.contains("selftest"),
-        "it must not act: {}",
-        run.stdout
+        !run.log.iter().any(|l| l.contains("selftest")),
+        "it must not act: {:?}",
+        run.log
     );
 }
 
@@ -143,10 +128,26 @@ fn corrupt_bundle_is_refused_by_the_board() {
 fn bundle_of_other_sizes_is_refused_by_the_board_naming_the_size() {
     let spec = point_mass_spec(8, 8, PolicyKind::Confident);
     let run = board("other-sizes", spec.encode().unwrap().as_bytes());
-    assert_eq!(run.code, Some(1), "{}", run.stdout);
+    assert_eq!(run.code, Some(1), "{:?}", run.log);
     assert!(
-        run.stdout.contains("bundle was built for ensemble hidden width (HE) = 8, this controller is compiled for 32"),
-        "{}",
-        run.stdout
+        run.log.iter().any(|l| l.contains("bundle was built for ensemble hidden width (HE) = 8, this controller is compiled for 32")),
+        "{:?}",
+        run.log
     );
+}
+
+/// (b) The board's own closed loop reaches the goal: a converged (hand-built) policy in an
+/// arena without the wall, simulated and judged on the board.
+#[test]
+fn board_selftest_reaches_the_goal() {
+    let mut spec = point_mass_spec(HE, HP, PolicyKind::Confident);
+    spec.header.task = Task::PointMass(chi_embedded::envs::point_mass::Geometry::OPEN);
+    let run = board("confident-open", spec.encode().unwrap().as_bytes());
+    assert_eq!(run.code, Some(0), "{:?}", run.log);
+    let got = selftest::parse(&run.log).unwrap();
+    let step = got.first_success.expect("the board must reach the goal");
+    assert!(step <= 40, "reached the goal only at step {step}");
+    let want = host(&spec).summary;
+    assert_eq!(got.actions_crc, want.actions_crc);
+    assert_eq!(got.first_success, want.first_success);
 }

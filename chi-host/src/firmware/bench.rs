@@ -1,0 +1,95 @@
+//! The bench job's report: kernel and control-step cost, stack, and what they mean at the
+//! F405's 168 MHz.
+
+use anyhow::Context;
+
+use super::log::{line, number};
+use super::{CORE_HZ, instructions};
+
+/// One kernel's cost.
+#[derive(Clone, Debug)]
+pub struct KernelCost {
+    /// Which layer.
+    pub name: String,
+    /// `f32` or `i8`.
+    pub precision: String,
+    /// Instructions per multiply-accumulate (bias, scale and loop included).
+    pub instructions_per_mac: f64,
+}
+
+/// What `chi bench --qemu` measures.
+#[derive(Clone, Debug)]
+pub struct BenchReport {
+    /// The dense kernels.
+    pub kernels: Vec<KernelCost>,
+    /// Mean instructions of a control step.
+    pub step_instructions: f64,
+    /// The slowest step.
+    pub worst_step_instructions: f64,
+    /// Mean instructions of the amortised phase alone.
+    pub amortise_instructions: f64,
+    /// Steps that ran the planner, of all steps.
+    pub planned_steps: u32,
+    /// Steps timed.
+    pub steps: u32,
+    /// Planner iterations summed over steps.
+    pub iterations: u32,
+    /// Planner samples `K` of the build.
+    pub samples: u32,
+    /// Stack bytes used at most, of those available.
+    pub stack: (u64, u64),
+}
+
+impl BenchReport {
+    /// Reads the bench's log.
+    pub fn parse(log: &[String]) -> anyhow::Result<Self> {
+        let mut kernels = Vec::new();
+        for l in log.iter().filter(|l| l.starts_with("chi: bench kernel ")) {
+            let macs: f64 = number(l, "macs", 1)?;
+            let reps: f64 = number(l, "reps", 1)?;
+            let ticks: u64 = number(l, "ticks", 1)?;
+            let mut words = l.split_whitespace().skip(3);
+            kernels.push(KernelCost {
+                name: words.next().unwrap_or("?").to_string(),
+                precision: words.next().unwrap_or("?").to_string(),
+                instructions_per_mac: instructions(ticks) / (macs * reps),
+            });
+        }
+        let s = line(log, "chi: bench steps ")?;
+        let steps: u32 = number(s, "steps", 1)?;
+        let per = |t: u64| instructions(t) / f64::from(steps.max(1));
+        let stack = line(log, "chi: bench stack ")?;
+        let report: anyhow::Result<Self> = Ok(Self {
+            kernels,
+            step_instructions: per(number(s, "ticks", 1)?),
+            worst_step_instructions: instructions(number(s, "worst", 1)?),
+            amortise_instructions: per(number(s, "amortise", 1)?),
+            planned_steps: number(s, "planned", 1)?,
+            steps,
+            iterations: number(s, "iterations", 1)?,
+            samples: number(s, "samples", 1)?,
+            stack: (number(stack, "stack", 1)?, number(stack, "of", 1)?),
+        });
+        report.context("reading the bench report")
+    }
+
+    /// Control steps per second at 168 MHz, taking one instruction a cycle (the M4 issues
+    /// about one a cycle from zero-wait flash with the ART cache; a lower bound on time).
+    pub fn steps_per_second(&self) -> f64 {
+        CORE_HZ / self.worst_step_instructions.max(1.0)
+    }
+
+    /// Planner samples that fit a control period of `budget` instructions, from the
+    /// measured cost: the amortised phase is fixed, the planner's cost grows with `K`.
+    pub fn samples_within(&self, budget: f64) -> Option<u64> {
+        if self.iterations == 0 {
+            return None;
+        }
+        let planner = (self.step_instructions - self.amortise_instructions).max(0.0)
+            * f64::from(self.steps)
+            / f64::from(self.planned_steps.max(1));
+        let per_sample = planner / f64::from(self.samples.max(1));
+        let room = budget - self.amortise_instructions;
+        (per_sample > 0.0 && room > 0.0).then(|| (room / per_sample) as u64)
+    }
+}

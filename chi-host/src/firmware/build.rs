@@ -1,0 +1,76 @@
+//! Building the firmware for a bundle and a job.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+use anyhow::{Context, bail};
+
+/// What the firmware image does (one cargo feature each).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Job {
+    /// One point-mass episode on the board, reported.
+    Selftest,
+    /// Serve actions over USART1.
+    Hil,
+    /// Time kernels and control steps.
+    Bench,
+}
+
+impl Job {
+    fn feature(self) -> &'static str {
+        match self {
+            Self::Selftest => "selftest",
+            Self::Hil => "hil",
+            Self::Bench => "bench",
+        }
+    }
+}
+
+/// The firmware crate: `firmware/` beside this crate in the repository.
+pub fn firmware_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../firmware")
+}
+
+/// Builds share one target directory: one at a time.
+static BUILD: Mutex<()> = Mutex::new(());
+
+/// Builds the QEMU firmware (release profile) for `job` with `bundle` in flash, and copies
+/// the ELF to `out` so that runs never see each other's images.
+pub fn build(bundle: &Path, job: Job, out: &Path) -> anyhow::Result<()> {
+    let _one_at_a_time = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = firmware_dir();
+    if !dir.join("Cargo.toml").exists() {
+        bail!(
+            "no firmware sources at {} (building needs the chi repository)",
+            dir.display()
+        );
+    }
+    let bundle = bundle
+        .canonicalize()
+        .with_context(|| format!("bundle {}", bundle.display()))?;
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let features = format!("qemu,{}", job.feature());
+    let output = Command::new(cargo)
+        .args(["build", "--quiet", "--release", "--no-default-features"])
+        .args(["--features", &features])
+        .current_dir(&dir)
+        .env("CHI_BUNDLE", &bundle)
+        // A host-side RUSTFLAGS (e.g. from a CI job) must not reach the ARM build.
+        .env_remove("RUSTFLAGS")
+        .output()
+        .context("cannot run cargo")?;
+    if !output.status.success() {
+        bail!(
+            "firmware build failed (is the thumbv7em-none-eabihf target installed? `cargo xtask setup`):\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let elf = dir.join("target/thumbv7em-none-eabihf/release/chi-firmware");
+    if let Some(parent) = out.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::copy(&elf, out)
+        .with_context(|| format!("copy {} to {}", elf.display(), out.display()))?;
+    Ok(())
+}

@@ -1,0 +1,30 @@
+//! The host's side of the firmware: build it for a bundle, run it in QEMU (or talk to a board
+//! over its serial port), read its defmt log, and drive an environment with its actions.
+//!
+//! - [`build`]: `cargo build` of `firmware/` with a bundle and a job (selftest, hil, bench).
+//! - [`qemu`]: QEMU's netduinoplus2 command line, a run to exit, a run serving USART1.
+//! - [`log`]: the firmware's defmt frames decoded with the ELF's table.
+//! - [`client`]: the host end of the link protocol, over TCP (QEMU) or a serial port.
+//! - [`hil`]: an environment on the host against the controller on the firmware.
+//! - [`bench`]: the bench job's report and what it implies at 168 MHz.
+//! - [`selftest`]: the self-test job's report.
+
+pub mod bench;
+pub mod build;
+pub mod client;
+pub mod hil;
+pub mod log;
+pub mod qemu;
+pub mod selftest;
+
+/// SysTick ticks per instruction under QEMU with `-icount shift=0`: one instruction takes
+/// 1 ns of virtual time and QEMU's netduinoplus2 clocks SysTick at 168 MHz (RECIPES.md).
+pub const TICKS_PER_INSTRUCTION: f64 = 0.168;
+
+/// The STM32F405's core clock: a tick is a cycle on the board.
+pub const CORE_HZ: f64 = 168.0e6;
+
+/// Instructions that `ticks` SysTick ticks stand for under `-icount shift=0`.
+pub fn instructions(ticks: u64) -> f64 {
+    ticks as f64 / TICKS_PER_INSTRUCTION
+}

@@ -1,0 +1,89 @@
+//! Cost bench: SysTick ticks of the dense kernels and of control steps, and the stack used.
+//! Run under QEMU with `-icount shift=0` (`chi bench --qemu`), a tick is 1/0.168 instructions;
+//! on a board it is a core cycle. The host turns the lines into a table.
+
+use chi_embedded::budget::Unlimited;
+use chi_embedded::bundle::Task;
+use chi_embedded::envs::point_mass::{GoalReward, PointMass};
+use chi_embedded::nn::Dense;
+use chi_embedded::reference::point_mass::{Bundle, Controller, K};
+use core::hint::black_box;
+
+use crate::{board, exit, stack};
+
+/// Repetitions of each kernel, enough that the loop around it is noise.
+const REPS: u32 = 200;
+
+pub fn run(bundle: &Bundle<'static>) -> ! {
+    let Some(member) = bundle.ensemble.members.first() else {
+        exit::fail()
+    };
+    kernel("ensemble_hidden", &member.hidden.1);
+    kernel("policy_hidden", &bundle.policy.hidden.1);
+
+    let Task::PointMass(geometry) = bundle.header.task else {
+        defmt::println!("chi: bundle is not for the point mass; the bench cannot run it");
+        exit::fail()
+    };
+    let mut chi = Controller::from_bundle(bundle, GoalReward, bundle.header.seed);
+    let mut env = PointMass::new(geometry);
+    let mut state = env.reset();
+    let (mut total, mut worst, mut amortise, mut planned) = (0u64, 0u64, 0u64, 0u32);
+    let mut iterations = 0u32;
+    for _ in 0..crate::BENCH_STEPS {
+        let t0 = board::ticks();
+        black_box(chi.amortise(&state));
+        let t1 = board::ticks();
+        let decision = chi.act(&state, &mut Unlimited);
+        let t2 = board::ticks();
+        amortise += t1 - t0;
+        total += t2 - t1;
+        worst = worst.max(t2 - t1);
+        planned += u32::from(decision.refinement.iterations > 0);
+        iterations += decision.refinement.iterations;
+        state = env.step(&decision.action).state;
+    }
+    defmt::println!(
+        "chi: bench steps {=u32} ticks {=u64} worst {=u64} amortise {=u64} planned {=u32} iterations {=u32} samples {=u32}",
+        crate::BENCH_STEPS,
+        total,
+        worst,
+        amortise,
+        planned,
+        iterations,
+        K as u32
+    );
+    defmt::println!(
+        "chi: bench stack {=usize} of {=usize}",
+        stack::high_water(),
+        stack::capacity()
+    );
+    exit::success()
+}
+
+fn kernel<const IN: usize, const OUT: usize>(name: &str, layer: &Dense<'_, IN, OUT>) {
+    let precision = match layer {
+        Dense::F32(_) => "f32",
+        Dense::I8(_) => "i8",
+    };
+    let mut x = [0.0f32; IN];
+    // Inputs of both signs and several magnitudes, as a hidden layer sees.
+    for (i, v) in x.iter_mut().enumerate() {
+        *v = ((i % 7) as f32 - 3.0) * 0.25;
+    }
+    let mut y = [0.0f32; OUT];
+    let t0 = board::ticks();
+    for _ in 0..REPS {
+        layer.forward(black_box(&x), &mut y);
+        black_box(&mut y);
+    }
+    let ticks = board::ticks() - t0;
+    defmt::println!(
+        "chi: bench kernel {=str} {=str} macs {=u32} reps {=u32} ticks {=u64}",
+        name,
+        precision,
+        (IN * OUT) as u32,
+        REPS,
+        ticks
+    );
+}

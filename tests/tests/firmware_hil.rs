@@ -1,0 +1,143 @@
+//! The firmware serving actions over its USART in QEMU: the host runs the point mass, the
+//! board acts, and every action equals chi-embedded's on the host bit for bit. Broken frames
+//! get error replies and never cost the next valid frame; a NaN state gets a finite action.
+
+use std::time::Duration;
+
+use chi_e2e::{Job, build_with};
+use chi_embedded::bundle::testing::{PolicyKind, point_mass_spec};
+use chi_embedded::link::{self, ErrorKind, MAX_FRAME, Request, Response, Values};
+use chi_embedded::reference::point_mass::{HE, HP};
+use chi_host::firmware::client::Client;
+use chi_host::firmware::hil::point_mass_episode;
+use chi_host::firmware::qemu::Serving;
+
+fn serve(name: &str, bytes: &[u8]) -> (Serving, Client) {
+    let elf = build_with(name, bytes, Job::Hil);
+    let serving = Serving::start(&elf, true, Duration::from_secs(30)).unwrap();
+    let client = Client::new(
+        serving.stream.try_clone().unwrap(),
+        serving.stream.try_clone().unwrap(),
+    );
+    (serving, client)
+}
+
+fn frame(request: &Request) -> Vec<u8> {
+    let (mut scratch, mut out) = ([0u8; MAX_FRAME], [0u8; MAX_FRAME + 4]);
+    link::encode(request, &mut scratch, &mut out)
+        .unwrap()
+        .to_vec()
+}
+
+fn act(seq: u32, state: &[f32]) -> Request {
+    Request::Act {
+        seq,
+        state: Values::from_slice(state).unwrap(),
+    }
+}
+
+#[test]
+fn board_over_usart_acts_as_the_host_and_survives_bad_frames() {
+    // An uncertain int8 policy, so the planner runs on every step.
+    let mut spec = point_mass_spec(HE, HP, PolicyKind::Uncertain).quantised();
+    spec.header.seed = 21;
+    let bytes = spec.encode().unwrap();
+    let (serving, mut client) = serve("hil-uncertain-i8", bytes.as_bytes());
+
+    // (a) A whole episode, every action compared with the host's controller.
+    let report = point_mass_episode(&mut client, bytes.as_bytes(), 60, 4).unwrap();
+    assert_eq!(report.summary.steps, 60);
+    assert_eq!(
+        report.mismatches, 0,
+        "first difference (step, board, host): {:?}",
+        report.first_mismatch
+    );
+    assert!(
+        report.iterations.iter().all(|i| *i > 0),
+        "the planner must run"
+    );
+    assert!(
+        report.ticks.iter().all(|t| *t > 0),
+        "the board times each decision"
+    );
+
+    // (c) Broken frames: each gets an error reply, and the next valid request is answered.
+    let valid = frame(&act(1000, &[0.2, 0.3]));
+    let mut truncated = valid[..valid.len() / 2].to_vec();
+    truncated.push(0);
+    let mut corrupt = valid.clone();
+    corrupt[4] = corrupt[4].wrapping_add(1).max(1);
+    let mut oversized = vec![0x41; 3 * MAX_FRAME];
+    oversized.push(0);
+    let random: Vec<u8> = (0u32..97)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8 | 1)
+        .chain([0])
+        .collect();
+    let cases = [
+        ("truncated", truncated),
+        ("corrupt", corrupt),
+        ("oversized", oversized),
+        ("random", random),
+    ];
+    for (i, (name, bad)) in cases.into_iter().enumerate() {
+        client.send_raw(&bad).unwrap();
+        let reply = client.receive(Duration::from_secs(10)).unwrap();
+        assert!(
+            matches!(reply, Response::Error { seq: None, .. }),
+            "{name}: {reply:?}"
+        );
+        if name == "oversized" {
+            assert_eq!(
+                reply,
+                Response::Error {
+                    seq: None,
+                    kind: ErrorKind::Oversized
+                }
+            );
+        }
+        let seq = 2000 + i as u32;
+        client.send_raw(&frame(&act(seq, &[0.2, 0.3]))).unwrap();
+        match client.receive(Duration::from_secs(10)).unwrap() {
+            Response::Action(a) => assert_eq!(a.seq, seq, "{name}"),
+            other => panic!("{name}: the next valid frame got {other:?}"),
+        }
+    }
+
+    // A state of the wrong length is refused by name.
+    client
+        .send_raw(&frame(&act(3000, &[0.1, 0.2, 0.3])))
+        .unwrap();
+    assert_eq!(
+        client.receive(Duration::from_secs(10)).unwrap(),
+        Response::Error {
+            seq: Some(3000),
+            kind: ErrorKind::StateLength {
+                expected: 2,
+                got: 3
+            }
+        }
+    );
+
+    // (d) NaN and infinite states get a finite action, flagged as cleaned.
+    let reply = client.act(&[f32::NAN, f32::NEG_INFINITY]).unwrap();
+    assert!(reply.action.iter().all(|a| a.is_finite() && a.abs() <= 1.0));
+    assert!(reply.state_sanitised);
+
+    let log = serving.stop().unwrap();
+    assert!(
+        log.iter().any(|l| l.starts_with("chi: hil serving")),
+        "{log:?}"
+    );
+}
+
+#[test]
+fn a_board_with_other_weights_is_refused_by_the_host() {
+    let spec = point_mass_spec(HE, HP, PolicyKind::Confident);
+    let bytes = spec.encode().unwrap();
+    let (_serving, mut client) = serve("hil-confident-f32", bytes.as_bytes());
+    let mut other = spec.clone();
+    other.header.seed += 1;
+    let other = other.encode().unwrap();
+    let err = point_mass_episode(&mut client, other.as_bytes(), 5, 0).unwrap_err();
+    assert!(err.to_string().contains("the board runs bundle"), "{err:#}");
+}
