@@ -41,6 +41,12 @@
 )]
 #![warn(missing_docs)]
 
+#[cfg(all(
+    feature = "cortex-m4",
+    not(all(target_arch = "arm", target_abi = "eabihf"))
+))]
+compile_error!("feature `cortex-m4` is for Cortex-M4F targets (thumbv7em-none-eabihf) only");
+
 #[cfg(target_endian = "big")]
 compile_error!("bundles are little-endian and read in place; big-endian targets are not supported");
 

@@ -305,7 +305,10 @@ impl<const S: usize, const A: usize, const H: usize, const K: usize> Planner<S, 
             } else {
                 w.clamp(-LOG_WEIGHT_LIMIT, LOG_WEIGHT_LIMIT)
             };
-            max = max.max(*w);
+            // A comparison, not f32::max (a soft `fmaxf` call on the M4); no NaN is left.
+            if *w > max {
+                max = *w;
+            }
         }
         let mut total = 0.0f32;
         for w in &mut self.weights {

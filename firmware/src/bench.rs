@@ -5,7 +5,7 @@
 use chi_embedded::budget::Unlimited;
 use chi_embedded::bundle::Task;
 use chi_embedded::envs::point_mass::{GoalReward, PointMass};
-use chi_embedded::nn::Dense;
+use chi_embedded::nn::{Dense, QuantisedInput};
 use chi_embedded::reference::point_mass::{Bundle, Controller, K};
 use core::hint::black_box;
 
@@ -86,4 +86,23 @@ fn kernel<const IN: usize, const OUT: usize>(name: &str, layer: &Dense<'_, IN, O
         REPS,
         ticks
     );
+    // The int8 MAC kernel alone, its input already quantised (the line above includes
+    // quantising the f32 input, once per layer call).
+    if let Dense::I8(layer) = layer {
+        let q = QuantisedInput::new(&x);
+        let t0 = board::ticks();
+        for _ in 0..REPS {
+            layer.forward_quantised(black_box(&q), &mut y);
+            black_box(&mut y);
+        }
+        let ticks = board::ticks() - t0;
+        defmt::println!(
+            "chi: bench kernel {=str}_prequantised {=str} macs {=u32} reps {=u32} ticks {=u64}",
+            name,
+            precision,
+            (IN * OUT) as u32,
+            REPS,
+            ticks
+        );
+    }
 }

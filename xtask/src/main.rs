@@ -174,6 +174,15 @@ fn reference_bundle() -> Result<PathBuf> {
     let path = dir.join("reference-hand-built.chib");
     std::fs::write(&path, bytes.as_bytes())
         .with_context(|| format!("writing {}", path.display()))?;
+    // An untrained-looking policy, so the planner runs on every step: what `chi bench`
+    // measures the planner with, in both precisions.
+    let uncertain = point_mass_spec(reference::HE, reference::HP, PolicyKind::Uncertain);
+    for (name, spec) in [("f32", uncertain.clone()), ("i8", uncertain.quantised())] {
+        let file = dir.join(format!("reference-uncertain-{name}.chib"));
+        let bytes = spec.encode().context("reference bundle")?;
+        std::fs::write(&file, bytes.as_bytes())
+            .with_context(|| format!("writing {}", file.display()))?;
+    }
     Ok(path)
 }
 
@@ -186,10 +195,17 @@ const FIRMWARE_BUILDS: [&str; 5] = [
     "board,selftest",
 ];
 
-fn firmware_build(profile: &str, bundle: &Path) -> Result<PathBuf> {
+fn firmware_build(profile: &str, features: &str, bundle: &Path) -> Result<PathBuf> {
     let manifest = root().join("firmware/Cargo.toml");
     run(cargo()
-        .args(["build", "--quiet", "--profile", profile, "--manifest-path"])
+        .args([
+            "build",
+            "--quiet",
+            "--profile",
+            profile,
+            "--no-default-features",
+        ])
+        .args(["--features", features, "--manifest-path"])
         .arg(&manifest)
         .current_dir(root().join("firmware"))
         .env("CHI_BUNDLE", bundle))?;
@@ -215,7 +231,7 @@ fn test() -> Result<()> {
         "-p",
         "chi-embedded",
         "--features",
-        "defmt",
+        "defmt,cortex-m4",
         "--target",
         BOARD_TARGET,
         "--",
@@ -243,7 +259,7 @@ fn test() -> Result<()> {
     run(cargo()
         .args(["fmt", "--check"])
         .current_dir(root().join("firmware")))?;
-    firmware_build("release", &bundle)?;
+    firmware_build("release", "qemu,hil", &bundle)?;
     cargo_test()
 }
 
@@ -371,15 +387,16 @@ fn bench(extra: &[String]) -> Result<()> {
 fn size() -> Result<()> {
     let bundle = reference_bundle()?;
     let bundle_len = std::fs::metadata(&bundle)?.len();
+    println!("firmware (reference sizes, bundle of {bundle_len} bytes in flash)");
     println!(
-        "firmware (point-mass self-test, reference sizes, bundle of {bundle_len} bytes in flash)"
+        "{:<14} {:<14} {:>10} {:>12} {:>12} {:>12}",
+        "profile", "features", "flash", "ram(static)", "code+rodata", "less bundle"
     );
-    println!(
-        "{:<12} {:>10} {:>10} {:>10} {:>14}",
-        "profile", "flash", "ram(static)", "code+rodata", "less bundle"
-    );
-    for profile in ["release", "release-o3"] {
-        let elf = firmware_build(profile, &bundle)?;
+    let builds = ["release", "release-size"]
+        .into_iter()
+        .flat_map(|p| ["qemu,hil", "qemu,selftest"].map(move |f| (p, f)));
+    for (profile, features) in builds {
+        let elf = firmware_build(profile, features, &bundle)?;
         let out = Command::new("size")
             .arg("-A")
             .arg(&elf)
@@ -401,8 +418,9 @@ fn size() -> Result<()> {
         );
         let flash = vt + tx + ro + da;
         println!(
-            "{:<12} {:>10} {:>10} {:>10} {:>14}",
+            "{:<14} {:<14} {:>10} {:>12} {:>12} {:>12}",
             profile,
+            features,
             flash,
             da + bss,
             tx + ro,

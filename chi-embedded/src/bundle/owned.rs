@@ -7,7 +7,7 @@ use core::fmt;
 use super::frame::{self, CRC32, MAGIC, PREFIX_LEN, VERSION};
 use super::header::{Header, Precision};
 use super::{Bundle, layout};
-use crate::nn::{Dense, quantise_rows};
+use crate::nn::{Dense, quantise_rows, smlad_order};
 
 /// Bytes stored in `u32` words, so they start 4-byte aligned as in-place decoding needs.
 #[derive(Clone, PartialEq, Eq)]
@@ -139,7 +139,14 @@ impl OwnedLayer {
                 rows: OUT,
                 cols: IN,
                 weights: OwnedWeights::I8 {
-                    q: l.weights.as_flattened().to_vec(),
+                    q: l.weights
+                        .iter()
+                        .flat_map(|row| {
+                            let mut row = row.to_vec();
+                            smlad_order(&mut row);
+                            row
+                        })
+                        .collect(),
                     scale: l.scale.to_vec(),
                 },
                 bias: l.bias.to_vec(),
@@ -293,7 +300,11 @@ impl BundleSpec {
         match &layer.weights {
             OwnedWeights::F32(w) => put_f32s(out, w),
             OwnedWeights::I8 { q, scale } => {
-                out.extend(q.iter().map(|v| v.to_le_bytes()[0]));
+                for row in q.chunks(layer.cols.max(1)) {
+                    let mut row = row.to_vec();
+                    smlad_order(&mut row);
+                    out.extend(row.iter().map(|v| v.to_le_bytes()[0]));
+                }
                 out.resize(out.len().next_multiple_of(4), 0);
                 put_f32s(out, scale);
             }

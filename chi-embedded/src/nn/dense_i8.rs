@@ -4,9 +4,15 @@
 /// maps to 127); the input is quantised to int8 on the fly with one scale `s_x` for the whole
 /// vector, so the inner loop is int8 x int8 with i32 accumulation: exact, order-free, and the
 /// shape the M4's SMLAD wants. `127 * 127 * IN` stays below 2^31 for any `IN` below 133 000.
+///
+/// Each row is stored in [`smlad_order`]: within every whole group of four, `(w0, w1, w2,
+/// w3)` is kept as `(w0, w2, w1, w3)`, so that on the Cortex-M4 one word load and two
+/// SXTB16 give the halfword pairs `(w0, w1)` and `(w2, w3)` that SMLAD multiplies with the
+/// input's natural pairs. The exporter writes this order (bundle format 2); the portable
+/// kernel reads it too, and integer sums are exact, so both give the same integers.
 #[derive(Clone, Copy, Debug)]
 pub struct DenseI8<'a, const IN: usize, const OUT: usize> {
-    /// Row-major int8 weights.
+    /// Row-major int8 weights, each row in [`smlad_order`].
     pub weights: &'a [[i8; IN]; OUT],
     /// One positive scale per output row.
     pub scale: &'a [f32; OUT],
@@ -30,7 +36,12 @@ impl<const N: usize> QuantisedInput<N> {
     /// saturating conversion, no `roundf` call. A non-finite input cannot poison the layer:
     /// `as` maps NaN to 0 and saturates infinities, and the scale stays finite.
     pub fn new(x: &[f32; N]) -> Self {
-        let amax = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        // A comparison, not f32::max: on the M4 f32::max is a call to the soft `fmaxf`
+        // (about a third of this layer's cost when it was used). NaN compares false and is
+        // skipped, as f32::max skips it.
+        let amax = x
+            .iter()
+            .fold(0.0f32, |m, v| if v.abs() > m { v.abs() } else { m });
         let amax = if amax.is_finite() { amax } else { f32::MAX };
         if amax == 0.0 {
             return Self {
@@ -59,6 +70,27 @@ impl<const IN: usize, const OUT: usize> DenseI8<'_, IN, OUT> {
 
     /// `y = W x + b` for an input already quantised (shared by several layers).
     pub fn forward_quantised(&self, x: &QuantisedInput<IN>, y: &mut [f32; OUT]) {
+        #[cfg(feature = "cortex-m4")]
+        {
+            // Rows in pairs, sharing the input's loads; an odd last row alone.
+            let x16 = super::m4::Halfwords::new(&x.q);
+            let (pairs, last) = self.weights.as_chunks::<2>();
+            let mut out = y.iter_mut().zip(self.scale).zip(self.bias);
+            for [ra, rb] in pairs {
+                let (acc_a, acc_b) = super::m4::dot2_i8(ra, rb, &x.q, &x16);
+                for acc in [acc_a, acc_b] {
+                    if let Some(((y, s), b)) = out.next() {
+                        *y = b + acc as f32 * (s * x.scale);
+                    }
+                }
+            }
+            for row in last {
+                if let Some(((y, s), b)) = out.next() {
+                    *y = b + super::m4::dot_i8(row, &x.q, &x16) as f32 * (s * x.scale);
+                }
+            }
+        }
+        #[cfg(not(feature = "cortex-m4"))]
         for (((y, row), s), b) in y
             .iter_mut()
             .zip(self.weights)
@@ -70,10 +102,29 @@ impl<const IN: usize, const OUT: usize> DenseI8<'_, IN, OUT> {
     }
 }
 
-/// Integer dot product; exact, so any summation order gives the same result.
+/// Reorders a row of int8 weights between natural and stored order: in every whole group of
+/// four, positions 1 and 2 swap (`(w0, w1, w2, w3)` <-> `(w0, w2, w1, w3)`); a tail shorter
+/// than four stays. The swap is its own inverse, so the exporter and any reader of a bundle
+/// use the same function.
+pub fn smlad_order(row: &mut [i8]) {
+    for group in row.chunks_exact_mut(4) {
+        group.swap(1, 2);
+    }
+}
+
+/// Integer dot product of a stored row ([`smlad_order`]) with a natural-order input; exact,
+/// so it equals the M4 kernel's result whatever order either sums in.
 pub(crate) fn dot_i8<const N: usize>(w: &[i8; N], x: &[i8; N]) -> i32 {
     let mut acc = 0i32;
-    for (w, x) in w.iter().zip(x) {
+    let (w4, w_rest) = w.as_chunks::<4>();
+    let (x4, x_rest) = x.as_chunks::<4>();
+    for ([w0, w2, w1, w3], [x0, x1, x2, x3]) in w4.iter().zip(x4) {
+        acc += i32::from(*w0) * i32::from(*x0)
+            + i32::from(*w1) * i32::from(*x1)
+            + i32::from(*w2) * i32::from(*x2)
+            + i32::from(*w3) * i32::from(*x3);
+    }
+    for (w, x) in w_rest.iter().zip(x_rest) {
         acc += i32::from(*w) * i32::from(*x);
     }
     acc
@@ -116,9 +167,11 @@ mod tests {
         for (dst, src) in qw.iter_mut().flatten().zip(&q) {
             *dst = *src;
         }
+        let mut stored = qw;
+        stored.iter_mut().for_each(|row| smlad_order(row));
         let scale: [f32; OUT] = scales.try_into().unwrap();
         let layer = DenseI8 {
-            weights: &qw,
+            weights: &stored,
             scale: &scale,
             bias: b,
         };
@@ -150,8 +203,18 @@ mod tests {
     }
 
     #[test]
+    fn smlad_order_swaps_the_middle_of_each_group_of_four_and_undoes_itself() {
+        let mut row = [0i8, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+        smlad_order(&mut row);
+        assert_eq!(row, [0, 2, 1, 3, 4, 6, 5, 7, 8, 9]);
+        smlad_order(&mut row);
+        assert_eq!(row, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    }
+
+    #[test]
     fn integer_part_is_exact() {
-        let w = [[127i8, -127, 3, 0, 64], [-1, 2, -3, 4, -5]];
+        // Stored order: natural rows (127, -127, 3, 0, 64) and (-1, 2, -3, 4, -5).
+        let w = [[127i8, 3, -127, 0, 64], [-1, -3, 2, 4, -5]];
         let s = [0.5, 2.0];
         let b = [1.0, -1.0];
         // Input already on the int8 grid with scale 1/127 * 10: quantisation is exact.

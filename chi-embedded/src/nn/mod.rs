@@ -6,10 +6,12 @@ mod activation;
 mod dense;
 mod dense_f32;
 mod dense_i8;
+#[cfg(feature = "cortex-m4")]
+mod m4;
 
 pub use activation::Activation;
 pub use dense::Dense;
 pub use dense_f32::DenseF32;
 #[cfg(any(test, feature = "std"))]
 pub use dense_i8::quantise_rows;
-pub use dense_i8::{DenseI8, QuantisedInput};
+pub use dense_i8::{DenseI8, QuantisedInput, smlad_order};

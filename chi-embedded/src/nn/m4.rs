@@ -1,0 +1,282 @@
+//! Dense kernels for the Cortex-M4F in inline assembly (feature `cortex-m4`), for the
+//! firmware's control period. They compute exactly what the portable kernels compute, which
+//! the board-vs-host end-to-end tests check bit for bit:
+//!
+//! - f32: the same four accumulator chains in the same order as
+//!   [`super::dense_f32::dot`]; the gain is loading four floats with one VLDM instead of
+//!   four VLDR. VMLA rounds the product before adding (it is not fused), like `a += w * x`.
+//! - int8: SXTB16 unpacks a word of four stored weights ([`super::smlad_order`]) into two
+//!   halfword pairs and SMLAD multiplies each with a pair of the input, two MACs an
+//!   instruction. Integer sums are exact, so the result equals [`super::dense_i8::dot_i8`].
+//!
+//! Loads: weights in a bundle are 4-byte aligned row by row only when the row length is a
+//! multiple of four, so rows are checked and an odd layer falls back to the portable code.
+
+use core::arch::asm;
+
+/// An int8 input widened to i16 once per layer call, word-aligned, so the inner loop loads
+/// two inputs with every 32-bit load.
+#[repr(C, align(4))]
+pub struct Halfwords<const N: usize> {
+    x: [i16; N],
+}
+
+impl<const N: usize> Halfwords<N> {
+    /// Widens `q`.
+    #[inline(always)]
+    pub fn new(q: &[i8; N]) -> Self {
+        Self {
+            x: q.map(i16::from),
+        }
+    }
+}
+
+/// `sum_i w_i x_i` of a stored int8 row and an input, `q` as quantised and `x` widened.
+#[inline(always)]
+pub fn dot_i8<const N: usize>(w: &[i8; N], q: &[i8; N], x: &Halfwords<N>) -> i32 {
+    let blocks = N / 8;
+    if !N.is_multiple_of(4) || blocks == 0 || !(w.as_ptr() as usize).is_multiple_of(4) {
+        return super::dense_i8::dot_i8(w, q);
+    }
+    let mut acc = 0i32;
+    let mut wp = w.as_ptr();
+    let mut xp = x.x.as_ptr();
+    for _ in 0..blocks {
+        // SAFETY: each block reads 8 weights (8 bytes) at `wp` and 8 inputs (16 bytes) at
+        // `xp`; `blocks * 8 <= N`, so every read is inside `w` and `x`. `wp` is 4-aligned
+        // (checked above, and advanced by 8) and `xp` is 4-aligned (`Halfwords` is
+        // `align(4)` and advanced by 16), as LDRD and LDM require.
+        unsafe {
+            asm!(
+                "ldrd {w0}, {w1}, [{wp}], #8",
+                "ldm {xp}!, {{r2, r3, r4, r5}}",
+                "sxtb16 {t}, {w0}",
+                "smlad {acc}, {t}, r2, {acc}",
+                "sxtb16 {t}, {w0}, ror #8",
+                "smlad {acc}, {t}, r3, {acc}",
+                "sxtb16 {t}, {w1}",
+                "smlad {acc}, {t}, r4, {acc}",
+                "sxtb16 {t}, {w1}, ror #8",
+                "smlad {acc}, {t}, r5, {acc}",
+                wp = inout(reg) wp,
+                xp = inout(reg) xp,
+                acc = inout(reg) acc,
+                w0 = out(reg) _,
+                w1 = out(reg) _,
+                t = out(reg) _,
+                out("r2") _,
+                out("r3") _,
+                out("r4") _,
+                out("r5") _,
+                options(nostack, readonly, preserves_flags),
+            );
+        }
+    }
+    let done = blocks * 8;
+    let tail_w = w.get(done..).unwrap_or(&[]);
+    let tail_x = q.get(done..).unwrap_or(&[]);
+    // The tail is a whole number of groups of four (N % 4 == 0), stored swapped.
+    for (w, x) in tail_w.chunks_exact(4).zip(tail_x.chunks_exact(4)) {
+        if let ([w0, w2, w1, w3], [x0, x1, x2, x3]) = (w, x) {
+            acc += i32::from(*w0) * i32::from(*x0)
+                + i32::from(*w1) * i32::from(*x1)
+                + i32::from(*w2) * i32::from(*x2)
+                + i32::from(*w3) * i32::from(*x3);
+        }
+    }
+    acc
+}
+
+/// `sum_i w_i x_i` in f32, summed exactly as [`super::dense_f32::dot`] sums.
+///
+/// The whole loop is one asm block with the four accumulators in s8-s11 (passed in and out
+/// through memory: an `sreg` operand would need the `vfp2` target feature enabled on the
+/// function, which is not stable for ARM).
+#[inline(always)]
+pub fn dot_f32<const N: usize>(w: &[f32; N], x: &[f32; N]) -> f32 {
+    let chunks = N / 4;
+    let mut acc = [0.0f32; 4];
+    if chunks > 0 {
+        // SAFETY: the loop runs `chunks` times and each pass reads 4 floats at `wp` and at
+        // `xp` and advances both by 16 bytes; `chunks * 4 <= N`, so every read is inside `w`
+        // and `x`. f32 arrays are 4-aligned as VLDM requires. `acc` is 4 floats, read at the
+        // start and written at the end. s0-s11 are declared clobbered.
+        unsafe {
+            asm!(
+                "vldmia {acc}, {{s8-s11}}",
+                "2:",
+                "vldmia {wp}!, {{s0-s3}}",
+                "vldmia {xp}!, {{s4-s7}}",
+                "vmla.f32 s8, s0, s4",
+                "vmla.f32 s9, s1, s5",
+                "vmla.f32 s10, s2, s6",
+                "vmla.f32 s11, s3, s7",
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                "vstmia {acc}, {{s8-s11}}",
+                acc = in(reg) acc.as_mut_ptr(),
+                wp = inout(reg) w.as_ptr() => _,
+                xp = inout(reg) x.as_ptr() => _,
+                n = inout(reg) chunks => _,
+                out("s0") _,
+                out("s1") _,
+                out("s2") _,
+                out("s3") _,
+                out("s4") _,
+                out("s5") _,
+                out("s6") _,
+                out("s7") _,
+                out("s8") _,
+                out("s9") _,
+                out("s10") _,
+                out("s11") _,
+                options(nostack),
+            );
+        }
+    }
+    let done = chunks * 4;
+    let mut tail = 0.0f32;
+    for (w, x) in w
+        .get(done..)
+        .unwrap_or(&[])
+        .iter()
+        .zip(x.get(done..).unwrap_or(&[]))
+    {
+        tail += w * x;
+    }
+    let [a0, a1, a2, a3] = acc;
+    ((a0 + a1) + (a2 + a3)) + tail
+}
+
+/// Two rows at once: `(sum_i a_i x_i, sum_i b_i x_i)` of stored int8 rows `a` and `b`,
+/// sharing every load of the input. Falls back to [`dot_i8`] per row where the layout does
+/// not suit the word loads.
+#[inline(always)]
+pub fn dot2_i8<const N: usize>(
+    a: &[i8; N],
+    b: &[i8; N],
+    q: &[i8; N],
+    x: &Halfwords<N>,
+) -> (i32, i32) {
+    let blocks = N / 8;
+    let b_follows_a = b.as_ptr() as usize == a.as_ptr() as usize + N;
+    if !N.is_multiple_of(8)
+        || blocks == 0
+        || N > 1016
+        || !b_follows_a
+        || !(a.as_ptr() as usize).is_multiple_of(4)
+    {
+        return (dot_i8(a, q, x), dot_i8(b, q, x));
+    }
+    let (mut acc_a, mut acc_b) = (0i32, 0i32);
+    let mut wp = a.as_ptr();
+    let mut xp = x.x.as_ptr();
+    for _ in 0..blocks {
+        // SAFETY: each block reads 8 bytes of row `a` at `wp` (then advances it by 8), the
+        // same 8 bytes of row `b` at `wp + N - 8` (row `b` follows row `a` in memory, checked
+        // above), and 8 inputs (16 bytes) at `xp`; `blocks * 8 == N`, so every read is inside
+        // `a`, `b` and `x`. All addresses are 4-aligned (rows start aligned and have a length
+        // that is a multiple of 8; `Halfwords` is `align(4)`), as LDRD and LDM require.
+        unsafe {
+            asm!(
+                "ldm {xp}!, {{r2, r3, r4, r5}}",
+                "ldrd {w0}, {w1}, [{wp}], #8",
+                "sxtb16 {t}, {w0}",
+                "smlad {acc_a}, {t}, r2, {acc_a}",
+                "sxtb16 {t}, {w0}, ror #8",
+                "smlad {acc_a}, {t}, r3, {acc_a}",
+                "sxtb16 {t}, {w1}",
+                "smlad {acc_a}, {t}, r4, {acc_a}",
+                "sxtb16 {t}, {w1}, ror #8",
+                "smlad {acc_a}, {t}, r5, {acc_a}",
+                "ldrd {w0}, {w1}, [{wp}, #{off}]",
+                "sxtb16 {t}, {w0}",
+                "smlad {acc_b}, {t}, r2, {acc_b}",
+                "sxtb16 {t}, {w0}, ror #8",
+                "smlad {acc_b}, {t}, r3, {acc_b}",
+                "sxtb16 {t}, {w1}",
+                "smlad {acc_b}, {t}, r4, {acc_b}",
+                "sxtb16 {t}, {w1}, ror #8",
+                "smlad {acc_b}, {t}, r5, {acc_b}",
+                off = const N.saturating_sub(8),
+                wp = inout(reg) wp,
+                xp = inout(reg) xp,
+                acc_a = inout(reg) acc_a,
+                acc_b = inout(reg) acc_b,
+                w0 = out(reg) _,
+                w1 = out(reg) _,
+                t = out(reg) _,
+                out("r2") _,
+                out("r3") _,
+                out("r4") _,
+                out("r5") _,
+                options(nostack, readonly, preserves_flags),
+            );
+        }
+    }
+    (acc_a, acc_b)
+}
+
+/// Two rows at once in f32, each summed exactly as [`super::dense_f32::dot`] sums, sharing
+/// every load of the input.
+#[inline(always)]
+pub fn dot2_f32<const N: usize>(a: &[f32; N], b: &[f32; N], x: &[f32; N]) -> (f32, f32) {
+    let chunks = N / 4;
+    if chunks == 0 {
+        return (dot_f32(a, x), dot_f32(b, x));
+    }
+    let mut acc = [0.0f32; 8];
+    // SAFETY: the loop runs `chunks` times; each pass reads 4 floats at `ap`, `bp` and `xp`
+    // and advances each by 16 bytes; `chunks * 4 <= N`, so every read is inside `a`, `b` and
+    // `x`, all 4-aligned as VLDM requires. `acc` is 8 floats, read first and written last.
+    // s0-s19 are declared clobbered.
+    unsafe {
+        asm!(
+            "vldmia {acc}, {{s12-s19}}",
+            "2:",
+            "vldmia {xp}!, {{s8-s11}}",
+            "vldmia {ap}!, {{s0-s3}}",
+            "vldmia {bp}!, {{s4-s7}}",
+            "vmla.f32 s12, s0, s8",
+            "vmla.f32 s13, s1, s9",
+            "vmla.f32 s14, s2, s10",
+            "vmla.f32 s15, s3, s11",
+            "vmla.f32 s16, s4, s8",
+            "vmla.f32 s17, s5, s9",
+            "vmla.f32 s18, s6, s10",
+            "vmla.f32 s19, s7, s11",
+            "subs {n}, {n}, #1",
+            "bne 2b",
+            "vstmia {acc}, {{s12-s19}}",
+            acc = in(reg) acc.as_mut_ptr(),
+            ap = inout(reg) a.as_ptr() => _,
+            bp = inout(reg) b.as_ptr() => _,
+            xp = inout(reg) x.as_ptr() => _,
+            n = inout(reg) chunks => _,
+            out("s0") _, out("s1") _, out("s2") _, out("s3") _,
+            out("s4") _, out("s5") _, out("s6") _, out("s7") _,
+            out("s8") _, out("s9") _, out("s10") _, out("s11") _,
+            out("s12") _, out("s13") _, out("s14") _, out("s15") _,
+            out("s16") _, out("s17") _, out("s18") _, out("s19") _,
+            options(nostack),
+        );
+    }
+    let done = chunks * 4;
+    let tail = |w: &[f32; N]| {
+        let mut t = 0.0f32;
+        for (w, x) in w
+            .get(done..)
+            .unwrap_or(&[])
+            .iter()
+            .zip(x.get(done..).unwrap_or(&[]))
+        {
+            t += w * x;
+        }
+        t
+    };
+    let [a0, a1, a2, a3, b0, b1, b2, b3] = acc;
+    (
+        ((a0 + a1) + (a2 + a3)) + tail(a),
+        ((b0 + b1) + (b2 + b3)) + tail(b),
+    )
+}
