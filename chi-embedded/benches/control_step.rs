@@ -1,5 +1,5 @@
 //! One full control step of the reference point-mass controller on the host
-//! (`reference::point_mass`: E = 2 members of 3 x 32, policy 2 x 32, H = 7, K = 32, I = 4),
+//! (`reference::point_mass`: E = 2 members of 3 x 32, policy 2 x 32, H = 7, K = 24, I = 4),
 //! f32 and int8, planning on and early exit. The host reference is the board's code
 //! compiled for x86, so these are the host's costs of exactly what the board computes.
 

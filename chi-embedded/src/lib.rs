@@ -19,7 +19,8 @@
 //!
 //! // A bundle normally comes from `chi export`; here a tiny synthetic one.
 //! let bytes = testing::point_mass_bundle::<8, 8>(testing::PolicyKind::Uncertain);
-//! let bundle = Bundle::<2, 2, 4, 2, 8, 8, 7, 32>::parse(bytes.as_bytes()).unwrap();
+//! use chi_embedded::reference::point_mass::K;
+//! let bundle = Bundle::<2, 2, 4, 2, 8, 8, 7, K>::parse(bytes.as_bytes()).unwrap();
 //! let mut chi = Controller::from_bundle(&bundle, GoalReward::default(), 7);
 //! let decision = chi.act(&[0.0, 0.0], &mut Unlimited);
 //! assert!(decision.action.iter().all(|a| a.abs() <= 1.0));

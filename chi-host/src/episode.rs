@@ -42,3 +42,13 @@ where
         iterations,
     }
 }
+
+/// Return of a uniformly random policy over one point-mass episode: the 0 of the normalised
+/// return (`chi hil --run`).
+pub fn random_return(geometry: Geometry, steps: u32, seed: u64) -> f32 {
+    let mut rng = chi_embedded::rng::ChiRng::new(seed);
+    point_mass::run_episode(geometry, steps, |_| {
+        [rng.symmetric_uniform(), rng.symmetric_uniform()]
+    })
+    .ret
+}

@@ -113,6 +113,13 @@ enum Command {
         /// Directory for bundle-f32.chib and bundle-int8.chib (default: the run's).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Planner iterations I the board runs (default: the run's).
+        #[arg(long)]
+        iterations: Option<u32>,
+        /// Propagate each planner sample through one ensemble member (cycling through them)
+        /// instead of all: 1/E of the cost (default: the run's choice).
+        #[arg(long)]
+        one_per_sample: bool,
     },
     /// Evaluate a trained run: noise-free episodes of its agent as trained.
     Eval {
@@ -155,6 +162,14 @@ enum Command {
         /// Episode length.
         #[arg(long, default_value_t = 60)]
         steps: u32,
+        /// Episodes, with planner seeds SEED, SEED+1, ...
+        #[arg(long, default_value_t = 1)]
+        episodes: u32,
+        /// The run the bundle was exported from: also evaluate the host's CHI at the paper's
+        /// settings (K = 500, the f32 ensemble) and a random policy on the same episodes, and
+        /// print the board's normalised return (random 0, host 1).
+        #[arg(long)]
+        run: Option<PathBuf>,
     },
     /// Measure the firmware in QEMU with `-icount shift=0`: instructions per MAC of the dense
     /// kernels and per control step, the rate they allow at 168 MHz, and the stack used.
@@ -273,14 +288,28 @@ impl Command {
                 }
                 Ok(())
             }
-            Self::Export { run, samples, out } => export(&run, samples, out.as_deref()),
+            Self::Export {
+                run,
+                samples,
+                out,
+                iterations,
+                one_per_sample,
+            } => export(&run, samples, out.as_deref(), iterations, one_per_sample),
             Self::Hil {
                 bundle,
                 qemu,
                 serial,
                 seed,
                 steps,
-            } => hil(&bundle, qemu, serial.as_deref(), seed, steps),
+                episodes,
+                run,
+            } => hil(
+                &bundle,
+                qemu,
+                serial.as_deref(),
+                (seed, episodes, steps),
+                run.as_deref(),
+            ),
             Self::Bench { bundle, qemu: _ } => bench(&bundle),
             Self::Run {
                 bundle,
@@ -374,11 +403,27 @@ fn train_one(
     Ok(())
 }
 
-fn export(dir: &std::path::Path, samples: u32, out: Option<&std::path::Path>) -> Result<()> {
+fn export(
+    dir: &std::path::Path,
+    samples: u32,
+    out: Option<&std::path::Path>,
+    iterations: Option<u32>,
+    one_per_sample: bool,
+) -> Result<()> {
     let run = Run::reopen(dir)?;
     let out = out.unwrap_or(dir);
     std::fs::create_dir_all(out)?;
-    let spec = run.spec(samples)?;
+    let mut spec = run.spec(samples)?;
+    let planner = &mut spec.header.controller.planner;
+    if let Some(i) = iterations {
+        if i == 0 {
+            bail!("--iterations must be at least 1 (early exit already skips planning)");
+        }
+        planner.iterations = i;
+    }
+    if one_per_sample {
+        planner.propagation = chi_embedded::planner::Propagation::OnePerSample;
+    }
     let int8 = spec.quantised();
     let (bf, bq) = (spec.encode()?, int8.encode()?);
     let (pf, pq) = (out.join("bundle-f32.chib"), out.join("bundle-int8.chib"));
@@ -451,7 +496,13 @@ fn firmware_out(job: &str) -> PathBuf {
     firmware::build::firmware_dir().join(format!("target/chi-{job}.elf"))
 }
 
-fn hil(bundle: &Path, qemu: bool, serial: Option<&Path>, seed: u64, steps: u32) -> Result<()> {
+fn hil(
+    bundle: &Path,
+    qemu: bool,
+    serial: Option<&Path>,
+    (seed, episodes, steps): (u64, u32, u32),
+    run: Option<&Path>,
+) -> Result<()> {
     let bytes = bundle_file::read(bundle)?;
     let mut _qemu = None;
     let mut client = if qemu {
@@ -483,38 +534,65 @@ fn hil(bundle: &Path, qemu: bool, serial: Option<&Path>, seed: u64, steps: u32) 
             .with_context(|| format!("opening {}", port.display()))?;
         firmware::client::Client::new(file.try_clone()?, file)
     };
-    let r = firmware::hil::point_mass_episode(&mut client, bytes.as_bytes(), steps, seed)?;
-    let s = &r.summary;
-    let mean = r.mean_ticks();
-    println!(
-        "hil episode ({}): return {:.4}, reached goal: {}, final state ({:.3}, {:.3}), actions crc {:#010x}",
-        if qemu { "QEMU" } else { "board" },
-        s.ret,
-        s.first_success
-            .map_or("no".to_string(), |n| format!("at step {n}")),
-        s.final_state[0],
-        s.final_state[1],
-        s.actions_crc
-    );
-    if qemu {
-        let per_step = firmware::instructions(mean.round() as u64);
-        println!(
-            "  {per_step:.0} instructions per control step (QEMU -icount), {:.0} steps/s at 168 MHz",
-            firmware::CORE_HZ / per_step.max(1.0)
-        );
+    let unit = if qemu {
+        "instructions (QEMU -icount)"
     } else {
+        "cycles"
+    };
+    let mut returns = Vec::new();
+    for e in 0..u64::from(episodes.max(1)) {
+        let r = firmware::hil::point_mass_episode(&mut client, bytes.as_bytes(), steps, seed + e)?;
+        let s = &r.summary;
+        let per_step = if qemu {
+            firmware::instructions(r.mean_ticks().round() as u64)
+        } else {
+            r.mean_ticks()
+        };
+        let worst = r.ticks.iter().copied().max().unwrap_or(0);
+        let worst = if qemu {
+            firmware::instructions(u64::from(worst))
+        } else {
+            f64::from(worst)
+        };
         println!(
-            "  {mean:.0} cycles per control step, {:.0} steps/s at 168 MHz",
-            firmware::CORE_HZ / mean.max(1.0)
+            "hil episode (seed {}, {}): return {:.4}, reached goal: {}, final state ({:.3}, {:.3}), actions crc {:#010x}",
+            seed + e,
+            if qemu { "QEMU" } else { "board" },
+            s.ret,
+            s.first_success
+                .map_or("no".to_string(), |n| format!("at step {n}")),
+            s.final_state[0],
+            s.final_state[1],
+            s.actions_crc
         );
+        println!(
+            "  {per_step:.0} {unit} per control step (worst {worst:.0}): {:.0} steps/s at 168 MHz",
+            firmware::CORE_HZ / worst.max(1.0)
+        );
+        match &r.first_mismatch {
+            None => println!("  every action equals the host controller's, bit for bit"),
+            Some((step, board, host)) => bail!(
+                "{} of {} actions differ from the host's; first at step {step}: board {board:?}, host {host:?}",
+                r.mismatches,
+                s.steps
+            ),
+        }
+        returns.push(s.ret);
     }
-    match &r.first_mismatch {
-        None => println!("  every action equals the host controller's, bit for bit"),
-        Some((step, board, host)) => bail!(
-            "{} of {} actions differ from the host's; first at step {step}: board {board:?}, host {host:?}",
-            r.mismatches,
-            s.steps
-        ),
+    if let Some(dir) = run {
+        let run = Run::reopen(dir)?;
+        let n = returns.len() as u32;
+        let geometry = run.config().geometry;
+        let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len().max(1) as f32;
+        let host: Vec<f32> = run.evaluate(n)?.iter().map(|e| e.ret).collect();
+        let random: Vec<f32> = (0..u64::from(n))
+            .map(|e| episode::random_return(geometry, steps, seed + e))
+            .collect();
+        let (b, h, r) = (mean(&returns), mean(&host), mean(&random));
+        println!(
+            "normalised return {:.3} over {n} episodes: board {b:.3}, host CHI at the paper's settings (K = 500, f32 ensemble) {h:.3}, random policy {r:.3}",
+            (b - r) / (h - r)
+        );
     }
     Ok(())
 }

@@ -45,7 +45,7 @@ fn inspect_reports_a_valid_bundle() {
     assert!(o.status.success(), "{}", text(&o));
     let t = text(&o);
     assert!(
-        t.contains("valid") && t.contains("S=2 A=2 E=2 HE=32 HP=32 H=7 K=32"),
+        t.contains("valid") && t.contains("S=2 A=2 E=2 HE=32 HP=32 H=7 K=24"),
         "{t}"
     );
     assert!(

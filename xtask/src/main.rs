@@ -332,7 +332,17 @@ fn demo() -> Result<()> {
     ]))?;
     let run_dir = out.join("chi-seed0");
     let run_arg = run_dir.to_string_lossy().into_owned();
-    run(&mut chi(&["export", "--run", &run_arg]))?;
+    // The board's planner: one Eq. 4 iteration, each sample through one member, K compiled
+    // into the firmware (chi_embedded::reference::point_mass::K): about 1.4 M instructions a
+    // control step, measured below.
+    run(&mut chi(&[
+        "export",
+        "--run",
+        &run_arg,
+        "--iterations",
+        "1",
+        "--one-per-sample",
+    ]))?;
     let figures = root().join("figures");
     let figures_arg = figures.to_string_lossy().into_owned();
     run(&mut chi(&[
@@ -342,8 +352,13 @@ fn demo() -> Result<()> {
         "--out",
         &figures_arg,
     ]))?;
-    let int8 = run_dir.join("bundle-int8.chib");
-    run(chi(&["run"]).arg(&int8))?;
+    // The trained bundle on the firmware in QEMU: the point mass on the host, every action
+    // from the board (and checked against the host's), its cost counted by -icount, and its
+    // return against the host's CHI at the paper's settings.
+    let f32_bundle = run_dir.join("bundle-f32.chib");
+    run(chi(&["hil"])
+        .arg(&f32_bundle)
+        .args(["--qemu", "--episodes", "3", "--run", &run_arg]))?;
     println!("\nmain job done:");
     println!(
         "  learning curve (one row an episode): {}",
@@ -362,8 +377,8 @@ fn demo() -> Result<()> {
         run_dir.join("checkpoint").display()
     );
     println!(
-        "  firmware with it: CHI_BUNDLE={} cargo build --release (in firmware/)",
-        int8.display()
+        "  firmware with it: CHI_BUNDLE={} cargo build --release --no-default-features --features board,hil (in firmware/)",
+        f32_bundle.display()
     );
     Ok(())
 }

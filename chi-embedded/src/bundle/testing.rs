@@ -14,7 +14,7 @@ use crate::policy::LogStdBounds;
 use crate::rng::ChiRng;
 
 /// Members, horizon and samples of the synthetic point-mass bundles.
-pub const POINT_MASS_DIMS: (u32, u32, u32) = (2, 7, 32);
+pub const POINT_MASS_DIMS: (u32, u32, u32) = (2, 7, crate::reference::point_mass::K as u32);
 
 /// The controller settings of the synthetic point-mass bundles.
 pub const POINT_MASS_CONTROLLER: ControllerConfig = ControllerConfig {
@@ -159,7 +159,8 @@ pub fn point_mass_spec(
     }
 }
 
-/// [`point_mass_spec`] encoded, for `Bundle::<2, 2, 4, 2, HE, HP, 7, 32>`.
+/// [`point_mass_spec`] encoded, for `Bundle::<2, 2, 4, 2, HE, HP, 7, K>` (`K` of
+/// [`crate::reference::point_mass`]).
 pub fn point_mass_bundle<const HE: usize, const HP: usize>(kind: PolicyKind) -> AlignedBytes {
     point_mass_spec(HE, HP, kind)
         .encode()

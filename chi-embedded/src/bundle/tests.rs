@@ -4,7 +4,7 @@ use super::owned::{AlignedBytes, BundleSpec, OwnedWeights};
 use super::testing::{self, PolicyKind, random_spec};
 use super::*;
 
-type Small<'a> = Bundle<'a, 2, 2, 4, 2, 8, 8, 7, 32>;
+type Small<'a> = Bundle<'a, 2, 2, 4, 2, 8, 8, 7, { crate::reference::point_mass::K }>;
 
 fn small_dims() -> Dims {
     Dims {
@@ -14,7 +14,7 @@ fn small_dims() -> Dims {
         ensemble_hidden: 8,
         policy_hidden: 8,
         horizon: 7,
-        samples: 32,
+        samples: crate::reference::point_mass::K as u32,
     }
 }
 
@@ -122,7 +122,7 @@ fn other_sizes_are_refused_naming_the_size() {
             },
             Dim::Samples,
             "planner samples (K) = 64",
-            "compiled for 32",
+            "compiled for 24",
         ),
         (
             Dims {
