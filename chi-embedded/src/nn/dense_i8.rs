@@ -71,26 +71,26 @@ impl<const IN: usize, const OUT: usize> DenseI8<'_, IN, OUT> {
     /// `y = W x + b` for an input already quantised (shared by several layers).
     pub fn forward_quantised(&self, x: &QuantisedInput<IN>, y: &mut [f32; OUT]) {
         #[cfg(feature = "cortex-m4")]
-        {
+        if super::m4::suits_i8(self.weights) {
             // Rows in pairs, sharing the input's loads; an odd last row alone.
             let x16 = super::m4::Halfwords::new(&x.q);
             let (pairs, last) = self.weights.as_chunks::<2>();
-            let mut out = y.iter_mut().zip(self.scale).zip(self.bias);
-            for [ra, rb] in pairs {
-                let (acc_a, acc_b) = super::m4::dot2_i8(ra, rb, &x.q, &x16);
-                for acc in [acc_a, acc_b] {
-                    if let Some(((y, s), b)) = out.next() {
-                        *y = b + acc as f32 * (s * x.scale);
-                    }
-                }
+            let (ys, y_last) = y.as_chunks_mut::<2>();
+            let (ss, s_last) = self.scale.as_chunks::<2>();
+            let (bs, b_last) = self.bias.as_chunks::<2>();
+            for (((pair, [ya, yb]), [sa, sb]), [ba, bb]) in pairs.iter().zip(ys).zip(ss).zip(bs) {
+                // SAFETY: the layer suits the M4 kernels (checked above).
+                let (acc_a, acc_b) = unsafe { super::m4::dot2_i8(pair, &x16) };
+                *ya = ba + acc_a as f32 * (sa * x.scale);
+                *yb = bb + acc_b as f32 * (sb * x.scale);
             }
-            for row in last {
-                if let Some(((y, s), b)) = out.next() {
-                    *y = b + super::m4::dot_i8(row, &x.q, &x16) as f32 * (s * x.scale);
-                }
+            for (((row, y), s), b) in last.iter().zip(y_last).zip(s_last).zip(b_last) {
+                // SAFETY: as above.
+                let acc = unsafe { super::m4::dot_i8(row, &x16) };
+                *y = b + acc as f32 * (s * x.scale);
             }
+            return;
         }
-        #[cfg(not(feature = "cortex-m4"))]
         for (((y, row), s), b) in y
             .iter_mut()
             .zip(self.weights)

@@ -10,7 +10,8 @@
 //!   instruction. Integer sums are exact, so the result equals [`super::dense_i8::dot_i8`].
 //!
 //! Loads: weights in a bundle are 4-byte aligned row by row only when the row length is a
-//! multiple of four, so rows are checked and an odd layer falls back to the portable code.
+//! multiple of four, so each int8 layer is checked once ([`suits_i8`]) and one that does not
+//! suit takes the portable code.
 
 use core::arch::asm;
 
@@ -22,30 +23,63 @@ pub struct Halfwords<const N: usize> {
 }
 
 impl<const N: usize> Halfwords<N> {
-    /// Widens `q`.
+    /// Widens `q`, four values at a time: SXTB16 splits a word into (q0, q2) and (q1, q3),
+    /// PKHBT/PKHTB pair them back as (q0, q1) and (q2, q3). (`q.map(i16::from)` compiled to
+    /// about four instructions a value with register spills.)
     #[inline(always)]
     pub fn new(q: &[i8; N]) -> Self {
-        Self {
-            x: q.map(i16::from),
+        let mut out = Self { x: [0; N] };
+        let (groups, rest) = q.as_chunks::<4>();
+        let (quads, tail) = out.x.as_chunks_mut::<4>();
+        for (src, dst) in groups.iter().zip(quads.iter_mut()) {
+            let word = u32::from_le_bytes(src.map(|b| b.to_le_bytes()[0]));
+            let (lo, hi): (u32, u32);
+            // SAFETY: register-only instructions, no memory access.
+            unsafe {
+                asm!(
+                    "sxtb16 {e}, {w}",
+                    "sxtb16 {o}, {w}, ror #8",
+                    "pkhbt {lo}, {e}, {o}, lsl #16",
+                    "pkhtb {hi}, {o}, {e}, asr #16",
+                    w = in(reg) word,
+                    e = out(reg) _,
+                    o = out(reg) _,
+                    lo = out(reg) lo,
+                    hi = out(reg) hi,
+                    options(pure, nomem, nostack, preserves_flags),
+                );
+            }
+            *dst = [lo, lo >> 16, hi, hi >> 16].map(|h| h as u16 as i16);
         }
+        for (dst, src) in tail.iter_mut().zip(rest) {
+            *dst = i16::from(*src);
+        }
+        out
     }
 }
 
-/// `sum_i w_i x_i` of a stored int8 row and an input, `q` as quantised and `x` widened.
+/// Whether int8 rows of this shape and address suit the word loads of the M4 kernels: rows a
+/// whole number of 8-byte blocks and 4-aligned (LDRD and LDM fault on unaligned addresses).
+/// A bundle's layers always suit when `IN` is a multiple of 8 (each tensor starts 4-aligned);
+/// a layer built by hand may not, and then takes the portable kernel.
+pub fn suits_i8<const IN: usize, const OUT: usize>(weights: &[[i8; IN]; OUT]) -> bool {
+    IN.is_multiple_of(8) && IN >= 8 && IN <= 1016 && (weights.as_ptr() as usize).is_multiple_of(4)
+}
+
+/// `sum_i w_i x_i` of one stored int8 row and a widened input.
+///
+/// # Safety
+/// `w` must suit the word loads ([`suits_i8`] of its layer).
 #[inline(always)]
-pub fn dot_i8<const N: usize>(w: &[i8; N], q: &[i8; N], x: &Halfwords<N>) -> i32 {
-    let blocks = N / 8;
-    if !N.is_multiple_of(4) || blocks == 0 || !(w.as_ptr() as usize).is_multiple_of(4) {
-        return super::dense_i8::dot_i8(w, q);
-    }
+pub unsafe fn dot_i8<const N: usize>(w: &[i8; N], x: &Halfwords<N>) -> i32 {
     let mut acc = 0i32;
     let mut wp = w.as_ptr();
     let mut xp = x.x.as_ptr();
-    for _ in 0..blocks {
+    for _ in 0..N / 8 {
         // SAFETY: each block reads 8 weights (8 bytes) at `wp` and 8 inputs (16 bytes) at
-        // `xp`; `blocks * 8 <= N`, so every read is inside `w` and `x`. `wp` is 4-aligned
-        // (checked above, and advanced by 8) and `xp` is 4-aligned (`Halfwords` is
-        // `align(4)` and advanced by 16), as LDRD and LDM require.
+        // `xp`; `N` is a multiple of 8, so every read is inside `w` and `x`. `wp` is 4-aligned
+        // (the caller's promise, advanced by 8) and `xp` is 4-aligned (`Halfwords` is
+        // `align(4)`, advanced by 16), as LDRD and LDM require.
         unsafe {
             asm!(
                 "ldrd {w0}, {w1}, [{wp}], #8",
@@ -70,18 +104,6 @@ pub fn dot_i8<const N: usize>(w: &[i8; N], q: &[i8; N], x: &Halfwords<N>) -> i32
                 out("r5") _,
                 options(nostack, readonly, preserves_flags),
             );
-        }
-    }
-    let done = blocks * 8;
-    let tail_w = w.get(done..).unwrap_or(&[]);
-    let tail_x = q.get(done..).unwrap_or(&[]);
-    // The tail is a whole number of groups of four (N % 4 == 0), stored swapped.
-    for (w, x) in tail_w.chunks_exact(4).zip(tail_x.chunks_exact(4)) {
-        if let ([w0, w2, w1, w3], [x0, x1, x2, x3]) = (w, x) {
-            acc += i32::from(*w0) * i32::from(*x0)
-                + i32::from(*w1) * i32::from(*x1)
-                + i32::from(*w2) * i32::from(*x2)
-                + i32::from(*w3) * i32::from(*x3);
         }
     }
     acc
@@ -148,35 +170,22 @@ pub fn dot_f32<const N: usize>(w: &[f32; N], x: &[f32; N]) -> f32 {
     ((a0 + a1) + (a2 + a3)) + tail
 }
 
-/// Two rows at once: `(sum_i a_i x_i, sum_i b_i x_i)` of stored int8 rows `a` and `b`,
-/// sharing every load of the input. Falls back to [`dot_i8`] per row where the layout does
-/// not suit the word loads.
+/// Two consecutive rows at once, `(sum_i a_i x_i, sum_i b_i x_i)`, sharing every load of
+/// the input: `pair` is rows `a` and `b` as they lie in the layer.
+///
+/// # Safety
+/// The layer must suit the word loads ([`suits_i8`]).
 #[inline(always)]
-pub fn dot2_i8<const N: usize>(
-    a: &[i8; N],
-    b: &[i8; N],
-    q: &[i8; N],
-    x: &Halfwords<N>,
-) -> (i32, i32) {
-    let blocks = N / 8;
-    let b_follows_a = b.as_ptr() as usize == a.as_ptr() as usize + N;
-    if !N.is_multiple_of(8)
-        || blocks == 0
-        || N > 1016
-        || !b_follows_a
-        || !(a.as_ptr() as usize).is_multiple_of(4)
-    {
-        return (dot_i8(a, q, x), dot_i8(b, q, x));
-    }
+pub unsafe fn dot2_i8<const N: usize>(pair: &[[i8; N]; 2], x: &Halfwords<N>) -> (i32, i32) {
     let (mut acc_a, mut acc_b) = (0i32, 0i32);
-    let mut wp = a.as_ptr();
+    let mut wp = pair.as_ptr().cast::<i8>();
     let mut xp = x.x.as_ptr();
-    for _ in 0..blocks {
+    for _ in 0..N / 8 {
         // SAFETY: each block reads 8 bytes of row `a` at `wp` (then advances it by 8), the
-        // same 8 bytes of row `b` at `wp + N - 8` (row `b` follows row `a` in memory, checked
-        // above), and 8 inputs (16 bytes) at `xp`; `blocks * 8 == N`, so every read is inside
-        // `a`, `b` and `x`. All addresses are 4-aligned (rows start aligned and have a length
-        // that is a multiple of 8; `Halfwords` is `align(4)`), as LDRD and LDM require.
+        // same 8 bytes of row `b` at `wp + N - 8` (the rows are consecutive in `pair`), and 8
+        // inputs (16 bytes) at `xp`; `N` is a multiple of 8, so every read is inside `pair`
+        // and `x`. All addresses are 4-aligned (the caller's promise for the rows, whose
+        // length is a multiple of 8; `Halfwords` is `align(4)`), as LDRD and LDM require.
         unsafe {
             asm!(
                 "ldm {xp}!, {{r2, r3, r4, r5}}",
