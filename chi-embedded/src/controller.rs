@@ -163,6 +163,19 @@ impl<
         (plan, states)
     }
 
+    /// The expected states of following `plan`'s means from `state` under the ensemble's
+    /// mean prediction (what Figure 1 draws for the final posterior, beside the amortised
+    /// rollout's own states).
+    pub fn expected_states(&mut self, state: &[f32; S], plan: &Plan<A, H>) -> [[f32; S]; H] {
+        let mut states = [[0.0; S]; H];
+        let mut s = sanitise::state(state).0;
+        for (mean, expected) in plan.mean.iter().zip(&mut states) {
+            s = expected_next(&mut self.dynamics, &s, mean);
+            *expected = s;
+        }
+        states
+    }
+
     /// One control step: amortised proposal, then (unless it is already confident) up to `I`
     /// iterations of Eq. 4 within `budget`. Any input gives a finite action in [-1, 1]^A.
     pub fn act<B: Budget>(&mut self, state: &[f32; S], budget: &mut B) -> Decision<S, A, H> {

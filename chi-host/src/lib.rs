@@ -11,6 +11,7 @@ pub mod env;
 pub mod envs;
 pub mod episode;
 pub mod export;
+pub mod figure1;
 pub mod firmware;
 pub mod host_nets;
 pub mod optim;

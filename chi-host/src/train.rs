@@ -24,6 +24,7 @@ use crate::config::{AgentKind, CounterfactualSource, TrainConfig};
 use crate::ensemble_trainer::EnsembleTrainer;
 use crate::env::Env;
 use crate::envs::point_mass::PointMassEnv;
+use crate::figure1;
 use crate::host_nets::{HostEnsemble, HostPolicy};
 use crate::replay::{Batch, ReplayBuffer};
 use crate::sac::{Sac, SacLosses};
@@ -407,6 +408,7 @@ impl Run {
             seconds: 0.0,
         };
         let (mut losses, mut updates) = (SacLosses::default(), 0u32);
+        let mut snapshot = None;
         let steps = self.config.episode_steps;
         for t in 1..=steps {
             let action = if random {
@@ -414,6 +416,18 @@ impl Run {
             } else if let Some(chi) = chi.as_mut() {
                 chi.policy_mut().set_layers(&self.sac.owned_policy()?);
                 let d = chi.act(&s, &mut Unlimited);
+                if t == 1 {
+                    snapshot = Some(figure1::Snapshot {
+                        episode,
+                        state: s,
+                        amortised_mean: d.amortised.mean,
+                        amortised_std: d.amortised.std,
+                        amortised_states: d.amortised_states,
+                        posterior_mean: d.posterior.mean,
+                        posterior_std: d.posterior.std,
+                        posterior_states: chi.expected_states(&s, &d.posterior),
+                    });
+                }
                 m.plan_shift += d.posterior.mean_distance(&d.amortised);
                 m.plan_kl += d.amortised.kl_divergence(&d.posterior);
                 m.amortised_std += d.amortised.first_std_max();
@@ -484,6 +498,9 @@ impl Run {
             .append(true)
             .open(self.dir.join("metrics.csv"))?;
         writeln!(f, "{}", m.csv(self.agent, self.seed))?;
+        if let Some(snapshot) = &snapshot {
+            figure1::append(&self.dir, snapshot)?;
+        }
         self.save()?;
         Ok(m)
     }
@@ -585,6 +602,7 @@ impl Run {
         let csv = fs::read_to_string(self.dir.join("metrics.csv"))?;
         let keep: Vec<&str> = csv.lines().take(1 + self.episodes_done as usize).collect();
         fs::write(self.dir.join("metrics.csv"), keep.join("\n") + "\n")?;
+        figure1::truncate(&self.dir, self.episodes_done)?;
         Ok(())
     }
 }
