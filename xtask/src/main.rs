@@ -139,8 +139,85 @@ fn is_root() -> bool {
 const FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 
 /// Adds the board's rustup target, QEMU and the figures' font when missing.
+/// MuJoCo for Half-Cheetah: the version mujoco-rs 7.0.0 binds, and the model gymnasium uses.
+const MUJOCO_WHEEL: &str = "mujoco==3.17.0";
+const GYMNASIUM_WHEEL: &str = "gymnasium==1.4.0";
+const MUJOCO_SO: &str = "libmujoco.so.3.17.0";
+
+/// Fetches MuJoCo's shared library and gymnasium's `half_cheetah.xml` from their PyPI wheels
+/// into `.cache/mujoco` (git-ignored), where `.cargo/config.toml` points mujoco-rs's build
+/// (`MUJOCO_DYNAMIC_LINK_DIR`) and chi-host's build script puts an rpath. The wheels are zip
+/// files; pip fetches them (installed from Debian's packages when missing) and Python's
+/// zipfile unpacks the two files we need.
+fn install_mujoco() -> Result<()> {
+    let dir = root().join(".cache/mujoco");
+    let lib = dir.join("lib");
+    if lib.join(MUJOCO_SO).is_file()
+        && lib.join("libmujoco.so").exists()
+        && dir.join("half_cheetah.xml").is_file()
+    {
+        return Ok(());
+    }
+    let has_pip = Command::new("python3")
+        .args(["-m", "pip", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_pip {
+        eprintln!("xtask: installing python3-pip from Debian's packages (to fetch MuJoCo's wheel)");
+        apt_install("python3-pip")?;
+    }
+    eprintln!(
+        "xtask: fetching MuJoCo 3.17.0 and half_cheetah.xml from PyPI into {}",
+        dir.display()
+    );
+    let wheels = dir.join("wheels");
+    // A fixed platform and Python version: the same wheel whatever Python this machine has
+    // (only the shared library inside is used).
+    run(Command::new("python3")
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--only-binary=:all:",
+        ])
+        .args([
+            "--platform",
+            "manylinux_2_28_x86_64",
+            "--python-version",
+            "3.11",
+        ])
+        .args(["--implementation", "cp", "--abi", "cp311", "-d"])
+        .arg(&wheels)
+        .args([MUJOCO_WHEEL, GYMNASIUM_WHEEL]))?;
+    std::fs::create_dir_all(&lib)?;
+    let script = r#"
+import glob, os, shutil, sys, zipfile
+wheels, lib, out = sys.argv[1], sys.argv[2], sys.argv[3]
+def take(pattern, member, dest):
+    found = glob.glob(os.path.join(wheels, pattern))
+    if not found:
+        sys.exit("no wheel " + pattern + " in " + wheels)
+    with zipfile.ZipFile(found[0]) as z, z.open(member) as src, open(dest, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+take("mujoco-3.17.0-*.whl", "mujoco/libmujoco.so.3.17.0", os.path.join(lib, "libmujoco.so.3.17.0"))
+take("gymnasium-1.4.0-*.whl", "gymnasium/envs/mujoco/assets/half_cheetah.xml", os.path.join(out, "half_cheetah.xml"))
+"#;
+    run(Command::new("python3")
+        .args(["-c", script])
+        .arg(&wheels)
+        .arg(&lib)
+        .arg(&dir))?;
+    let link = lib.join("libmujoco.so");
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(MUJOCO_SO, &link).context("linking libmujoco.so")?;
+    Ok(())
+}
+
 fn setup() -> Result<()> {
     install_qemu()?;
+    install_mujoco()?;
     if !Path::new(FONT).is_file() {
         eprintln!(
             "xtask: installing fonts-dejavu-core from Debian's packages (text in the figures)"
@@ -221,6 +298,8 @@ fn test() -> Result<()> {
         "--quiet",
         "--workspace",
         "--all-targets",
+        "--features",
+        "chi-host/mujoco",
         "--",
         "-D",
         "warnings",
@@ -267,7 +346,8 @@ fn test() -> Result<()> {
 /// every test binary's result (the last binary cargo runs is often a doc-test with 0 tests).
 fn cargo_test() -> Result<()> {
     let mut cmd = cargo();
-    cmd.args(["test", "--workspace"]).stdout(Stdio::piped());
+    cmd.args(["test", "--workspace", "--features", "chi-host/mujoco"])
+        .stdout(Stdio::piped());
     eprintln!("xtask: $ {}", show(&cmd));
     let mut child = cmd.spawn().context("cannot start cargo test")?;
     let (mut passed, mut failed) = (0u64, 0u64);

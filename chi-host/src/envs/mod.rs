@@ -1,3 +1,5 @@
 //! Environments behind the [`crate::env::Env`] trait.
 
+#[cfg(feature = "mujoco")]
+pub mod half_cheetah;
 pub mod point_mass;
