@@ -18,7 +18,7 @@ extra="$*"
 cargo build --quiet --release -p chi-host
 # One compute thread per run: candle's pool would otherwise make parallel runs fight for
 # the cores (measured: two runs at once, each with the full pool, took 4x longer per episode).
-export RAYON_NUM_THREADS=1 MATMUL_NUM_THREADS=1
+export RAYON_NUM_THREADS=1
 jobs() {
   for seed in 0 1 2 3 4; do
     for agent in chi sac cem; do

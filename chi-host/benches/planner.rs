@@ -5,7 +5,7 @@
 //! prints is GFLOP/s of the matrix products (2 x MACs of the 3 hidden layers and the mean
 //! head). Random weights: the compute of a trained model is the same.
 //!
-//! `cargo bench -p chi-host --bench planner`
+//! `cargo bench -p chi-host --bench planner [--features gemm-threads]`
 
 #![allow(clippy::expect_used)] // A bench with broken set-up should stop loudly.
 
