@@ -72,12 +72,7 @@ fn kernel<const IN: usize, const OUT: usize>(name: &str, layer: &Dense<'_, IN, O
         *v = ((i % 7) as f32 - 3.0) * 0.25;
     }
     let mut y = [0.0f32; OUT];
-    let t0 = board::ticks();
-    for _ in 0..REPS {
-        layer.forward(black_box(&x), &mut y);
-        black_box(&mut y);
-    }
-    let ticks = board::ticks() - t0;
+    let ticks = repeated(|| layer.forward(black_box(&x), black_box(&mut y)));
     defmt::println!(
         "chi: bench kernel {=str} {=str} macs {=u32} reps {=u32} ticks {=u64}",
         name,
@@ -90,12 +85,7 @@ fn kernel<const IN: usize, const OUT: usize>(name: &str, layer: &Dense<'_, IN, O
     // quantising the f32 input, once per layer call).
     if let Dense::I8(layer) = layer {
         let q = QuantisedInput::new(&x);
-        let t0 = board::ticks();
-        for _ in 0..REPS {
-            layer.forward_quantised(black_box(&q), &mut y);
-            black_box(&mut y);
-        }
-        let ticks = board::ticks() - t0;
+        let ticks = repeated(|| layer.forward_quantised(black_box(&q), black_box(&mut y)));
         defmt::println!(
             "chi: bench kernel {=str}_prequantised {=str} macs {=u32} reps {=u32} ticks {=u64}",
             name,
@@ -105,4 +95,13 @@ fn kernel<const IN: usize, const OUT: usize>(name: &str, layer: &Dense<'_, IN, O
             ticks
         );
     }
+}
+
+/// SysTick ticks of `REPS` calls of `f`.
+fn repeated(mut f: impl FnMut()) -> u64 {
+    let t0 = board::ticks();
+    for _ in 0..REPS {
+        f();
+    }
+    board::ticks() - t0
 }

@@ -156,18 +156,8 @@ pub fn dot_f32<const N: usize>(w: &[f32; N], x: &[f32; N]) -> f32 {
             );
         }
     }
-    let done = chunks * 4;
-    let mut tail = 0.0f32;
-    for (w, x) in w
-        .get(done..)
-        .unwrap_or(&[])
-        .iter()
-        .zip(x.get(done..).unwrap_or(&[]))
-    {
-        tail += w * x;
-    }
     let [a0, a1, a2, a3] = acc;
-    ((a0 + a1) + (a2 + a3)) + tail
+    ((a0 + a1) + (a2 + a3)) + tail_f32(w, x, chunks * 4)
 }
 
 /// Two consecutive rows at once, `(sum_i a_i x_i, sum_i b_i x_i)`, sharing every load of
@@ -271,21 +261,25 @@ pub fn dot2_f32<const N: usize>(a: &[f32; N], b: &[f32; N], x: &[f32; N]) -> (f3
         );
     }
     let done = chunks * 4;
-    let tail = |w: &[f32; N]| {
-        let mut t = 0.0f32;
-        for (w, x) in w
-            .get(done..)
-            .unwrap_or(&[])
-            .iter()
-            .zip(x.get(done..).unwrap_or(&[]))
-        {
-            t += w * x;
-        }
-        t
-    };
     let [a0, a1, a2, a3, b0, b1, b2, b3] = acc;
     (
-        ((a0 + a1) + (a2 + a3)) + tail(a),
-        ((b0 + b1) + (b2 + b3)) + tail(b),
+        ((a0 + a1) + (a2 + a3)) + tail_f32(a, x, done),
+        ((b0 + b1) + (b2 + b3)) + tail_f32(b, x, done),
     )
+}
+
+/// The products past the last whole chunk (`from..N`), summed in order as the portable
+/// kernel sums its tail.
+#[inline(always)]
+fn tail_f32<const N: usize>(w: &[f32; N], x: &[f32; N], from: usize) -> f32 {
+    let mut tail = 0.0f32;
+    for (w, x) in w
+        .get(from..)
+        .unwrap_or(&[])
+        .iter()
+        .zip(x.get(from..).unwrap_or(&[]))
+    {
+        tail += w * x;
+    }
+    tail
 }
