@@ -81,8 +81,21 @@ fn kernel<const IN: usize, const OUT: usize>(name: &str, layer: &Dense<'_, IN, O
         REPS,
         ticks
     );
-    // The int8 MAC kernel alone, its input already quantised (the line above includes
-    // quantising the f32 input, once per layer call).
+    // Four samples through the layer at once, as the planner pushes its samples through a
+    // member (each its own input, so each is quantised on its own).
+    let xs: [[f32; IN]; 4] = core::array::from_fn(|b| x.map(|v| v * (1.0 + 0.5 * b as f32)));
+    let mut ys = [[0.0f32; OUT]; 4];
+    let ticks = repeated(|| layer.forward_batch(black_box(&xs), black_box(&mut ys)));
+    defmt::println!(
+        "chi: bench kernel {=str}_batch4 {=str} macs {=u32} reps {=u32} ticks {=u64}",
+        name,
+        precision,
+        (4 * IN * OUT) as u32,
+        REPS,
+        ticks
+    );
+    // The int8 MAC kernel alone, its input already quantised (the lines above include
+    // quantising each f32 input, once per layer call).
     if let Dense::I8(layer) = layer {
         let q = QuantisedInput::new(&x);
         let ticks = repeated(|| layer.forward_quantised(black_box(&q), black_box(&mut y)));
@@ -91,6 +104,16 @@ fn kernel<const IN: usize, const OUT: usize>(name: &str, layer: &Dense<'_, IN, O
             name,
             precision,
             (IN * OUT) as u32,
+            REPS,
+            ticks
+        );
+        let qs = xs.each_ref().map(QuantisedInput::new);
+        let ticks = repeated(|| layer.forward_quantised4(black_box(&qs), black_box(&mut ys)));
+        defmt::println!(
+            "chi: bench kernel {=str}_batch4_prequantised {=str} macs {=u32} reps {=u32} ticks {=u64}",
+            name,
+            precision,
+            (4 * IN * OUT) as u32,
             REPS,
             ticks
         );

@@ -284,3 +284,35 @@ proptest! {
         prop_assert_eq!(back, spec);
     }
 }
+
+/// The planner's batched prediction (four samples at a time, then a tail) gives each sample
+/// exactly what one-at-a-time prediction gives; on the board the batch takes the M4's
+/// four-lane int8 kernel, and the QEMU end-to-end tests hold it to these same numbers.
+#[test]
+fn batched_prediction_equals_one_sample_at_a_time() {
+    use crate::dynamics::Dynamics;
+    for precision in [Precision::F32, Precision::I8] {
+        let (_, bytes) = small(precision, 11);
+        let mut bundle = Small::parse(bytes.as_bytes()).unwrap();
+        let states: [[f32; 2]; 7] =
+            core::array::from_fn(|k| [0.1 * k as f32, 0.9 - 0.13 * k as f32]);
+        let actions: [[f32; 2]; 7] =
+            core::array::from_fn(|k| [0.3 - 0.1 * k as f32, 0.05 * k as f32]);
+        for member in 0..3 {
+            let mut next = [[f32::NAN; 2]; 7];
+            bundle
+                .ensemble
+                .predict(member, &states, &actions, &mut next);
+            for k in 0..7 {
+                let one = bundle
+                    .ensemble
+                    .predict_next(member, &states[k], &actions[k]);
+                assert_eq!(
+                    next[k].map(f32::to_bits),
+                    one.map(f32::to_bits),
+                    "{precision:?} member {member} sample {k}"
+                );
+            }
+        }
+    }
+}

@@ -21,6 +21,20 @@ impl<const IN: usize, const OUT: usize> Dense<'_, IN, OUT> {
         }
     }
 
+    /// `ys[n] = W xs[n] + b` for each pair of a batch, giving exactly what [`Self::forward`]
+    /// gives each sample. int8 layers on the M4 share their weight loads across the batch
+    /// (the planner's samples); f32 layers gain nothing from it and take one sample at a time.
+    pub fn forward_batch(&self, xs: &[[f32; IN]], ys: &mut [[f32; OUT]]) {
+        match self {
+            Self::F32(layer) => {
+                for (x, y) in xs.iter().zip(ys) {
+                    layer.forward(x, y);
+                }
+            }
+            Self::I8(layer) => layer.forward_batch(xs, ys),
+        }
+    }
+
     /// The same layer applied and returned by value, for small outputs.
     pub fn apply(&self, x: &[f32; IN]) -> [f32; OUT] {
         let mut y = [0.0; OUT];

@@ -32,29 +32,68 @@ impl<const N: usize> Halfwords<N> {
         let (groups, rest) = q.as_chunks::<4>();
         let (quads, tail) = out.x.as_chunks_mut::<4>();
         for (src, dst) in groups.iter().zip(quads.iter_mut()) {
-            let word = u32::from_le_bytes(src.map(|b| b.to_le_bytes()[0]));
-            let (lo, hi): (u32, u32);
-            // SAFETY: register-only instructions, no memory access.
-            unsafe {
-                asm!(
-                    "sxtb16 {e}, {w}",
-                    "sxtb16 {o}, {w}, ror #8",
-                    "pkhbt {lo}, {e}, {o}, lsl #16",
-                    "pkhtb {hi}, {o}, {e}, asr #16",
-                    w = in(reg) word,
-                    e = out(reg) _,
-                    o = out(reg) _,
-                    lo = out(reg) lo,
-                    hi = out(reg) hi,
-                    options(pure, nomem, nostack, preserves_flags),
-                );
-            }
-            *dst = [lo, lo >> 16, hi, hi >> 16].map(|h| h as u16 as i16);
+            *dst = widen4(src);
         }
         for (dst, src) in tail.iter_mut().zip(rest) {
             *dst = i16::from(*src);
         }
         out
+    }
+}
+
+/// Four int8 values as four i16, by SXTB16 (`(q0, q2)`, `(q1, q3)`) and PKHBT/PKHTB
+/// (`(q0, q1)`, `(q2, q3)`): five instructions where `map(i16::from)` took about sixteen.
+#[inline(always)]
+fn widen4(q: &[i8; 4]) -> [i16; 4] {
+    let word = u32::from_le_bytes(q.map(|b| b.to_le_bytes()[0]));
+    let (lo, hi): (u32, u32);
+    // SAFETY: register-only instructions, no memory access.
+    unsafe {
+        asm!(
+            "sxtb16 {e}, {w}",
+            "sxtb16 {o}, {w}, ror #8",
+            "pkhbt {lo}, {e}, {o}, lsl #16",
+            "pkhtb {hi}, {o}, {e}, asr #16",
+            w = in(reg) word,
+            e = out(reg) _,
+            o = out(reg) _,
+            lo = out(reg) lo,
+            hi = out(reg) hi,
+            options(pure, nomem, nostack, preserves_flags),
+        );
+    }
+    [lo, lo >> 16, hi, hi >> 16].map(|h| h as u16 as i16)
+}
+
+/// Four int8 inputs (lanes) widened to i16 and interleaved by groups of four: entry
+/// `4 j + b` holds inputs `4 j .. 4 j + 4` of lane `b`. One pass of [`dot4_i8`] then walks
+/// the four lanes with a single pointer, so a word of weights, once loaded and unpacked,
+/// meets all four lanes: the weight loads and SXTB16s are shared four ways.
+#[repr(C, align(4))]
+pub struct Lanes4<const N: usize> {
+    x: [[i16; 4]; N],
+}
+
+impl<const N: usize> Lanes4<N> {
+    /// All zero, to be [`Self::fill`]ed where it lies (building and returning a filled one
+    /// cost a copy of it, and `array::from_fn` a slower fill).
+    #[inline(always)]
+    pub const fn zeroed() -> Self {
+        Self { x: [[0; 4]; N] }
+    }
+
+    /// Interleaves `lanes`; `N` must be a multiple of 4 (the layer [`suits_i8`]), otherwise
+    /// the last partial group stays zero, which [`dot4_i8`] never reads.
+    #[inline(always)]
+    pub fn fill(&mut self, lanes: [&[i8; N]; 4]) {
+        let groups = lanes.map(|q| q.as_chunks::<4>().0);
+        for (j, dst) in self.x.as_chunks_mut::<4>().0.iter_mut().enumerate() {
+            for (d, lane) in dst.iter_mut().zip(groups) {
+                if let Some(src) = lane.get(j) {
+                    *d = widen4(src);
+                }
+            }
+        }
     }
 }
 
@@ -107,6 +146,72 @@ pub unsafe fn dot_i8<const N: usize>(w: &[i8; N], x: &Halfwords<N>) -> i32 {
         }
     }
     acc
+}
+
+/// `sum_i w_i x_i` of one stored int8 row with each of four lanes of input: per four
+/// inputs one word load and two SXTB16 for the weights, then per lane one LDRD and two SMLAD
+/// (15 instructions for 16 MACs).
+///
+/// # Safety
+/// `w` must suit the word loads ([`suits_i8`] of its layer).
+#[inline(always)]
+pub unsafe fn dot4_i8<const N: usize>(w: &[i8; N], x: &Lanes4<N>) -> [i32; 4] {
+    let (mut a0, mut a1, mut a2, mut a3) = (0i32, 0i32, 0i32, 0i32);
+    let mut wp = w.as_ptr();
+    let mut xp = x.x.as_ptr();
+    for _ in 0..N / 8 {
+        // SAFETY: each block reads 8 weights (8 bytes) at `wp` and two groups of four lanes
+        // of four inputs (64 bytes) at `xp`; `N` is a multiple of 8, so every read is inside
+        // `w` and `x` (`x` holds `4 N` i16). `wp` is 4-aligned (the caller's promise,
+        // advanced by 4) and `xp` is 4-aligned (`Lanes4` is `align(4)`, advanced by 8), as
+        // LDR and LDRD require.
+        unsafe {
+            asm!(
+                "ldr {w}, [{wp}], #4",
+                "sxtb16 {lo}, {w}",
+                "sxtb16 {w}, {w}, ror #8",
+                "ldrd {x0}, {x1}, [{xp}], #8",
+                "smlad {a0}, {lo}, {x0}, {a0}",
+                "smlad {a0}, {w}, {x1}, {a0}",
+                "ldrd {x0}, {x1}, [{xp}], #8",
+                "smlad {a1}, {lo}, {x0}, {a1}",
+                "smlad {a1}, {w}, {x1}, {a1}",
+                "ldrd {x0}, {x1}, [{xp}], #8",
+                "smlad {a2}, {lo}, {x0}, {a2}",
+                "smlad {a2}, {w}, {x1}, {a2}",
+                "ldrd {x0}, {x1}, [{xp}], #8",
+                "smlad {a3}, {lo}, {x0}, {a3}",
+                "smlad {a3}, {w}, {x1}, {a3}",
+                "ldr {w}, [{wp}], #4",
+                "sxtb16 {lo}, {w}",
+                "sxtb16 {w}, {w}, ror #8",
+                "ldrd {x0}, {x1}, [{xp}], #8",
+                "smlad {a0}, {lo}, {x0}, {a0}",
+                "smlad {a0}, {w}, {x1}, {a0}",
+                "ldrd {x0}, {x1}, [{xp}], #8",
+                "smlad {a1}, {lo}, {x0}, {a1}",
+                "smlad {a1}, {w}, {x1}, {a1}",
+                "ldrd {x0}, {x1}, [{xp}], #8",
+                "smlad {a2}, {lo}, {x0}, {a2}",
+                "smlad {a2}, {w}, {x1}, {a2}",
+                "ldrd {x0}, {x1}, [{xp}], #8",
+                "smlad {a3}, {lo}, {x0}, {a3}",
+                "smlad {a3}, {w}, {x1}, {a3}",
+                wp = inout(reg) wp,
+                xp = inout(reg) xp,
+                a0 = inout(reg) a0,
+                a1 = inout(reg) a1,
+                a2 = inout(reg) a2,
+                a3 = inout(reg) a3,
+                w = out(reg) _,
+                lo = out(reg) _,
+                x0 = out(reg) _,
+                x1 = out(reg) _,
+                options(nostack, readonly, preserves_flags),
+            );
+        }
+    }
+    [a0, a1, a2, a3]
 }
 
 /// `sum_i w_i x_i` in f32, summed exactly as [`super::dense_f32::dot`] sums.
