@@ -167,6 +167,19 @@ impl TrainConfig {
         c
     }
 
+    /// Half-Cheetah as the paper runs it (Appendix C, D.2): the paper's networks and `K`,
+    /// `H`; 100 agent steps an episode. Returns here are in units of 4 x velocity per step
+    /// (tens over a horizon), so the Eq. 4 temperature is scaled up from the point mass's.
+    pub fn half_cheetah() -> Self {
+        let mut c = Self {
+            episodes: 100,
+            episode_steps: 100,
+            ..Self::default()
+        };
+        c.chi.planner.weighting = Weighting::Eq4 { temperature: 1.0 };
+        c
+    }
+
     /// Reads overrides from a TOML file on top of `self` (unknown keys are errors).
     pub fn with_file(self, path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)

@@ -20,3 +20,4 @@ pub mod plot;
 pub mod replay;
 pub mod sac;
 pub mod train;
+pub mod world;

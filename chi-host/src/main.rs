@@ -9,7 +9,8 @@ use chi_embedded::bundle::{self, Task};
 use chi_embedded::envs::point_mass::{Geometry, GoalReward};
 use chi_embedded::reference::point_mass::{Bundle, Controller};
 use chi_host::config::{AgentKind, TrainConfig};
-use chi_host::train::Run;
+use chi_host::train::{PointMassRun, Run};
+use chi_host::world::{self, World};
 use chi_host::{bundle_file, episode, firmware};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -49,6 +50,11 @@ struct WallArgs {
 }
 
 impl WallArgs {
+    /// True if any wall flag was given.
+    fn given(self) -> bool {
+        self.wall_x.is_some() || self.opening_centre.is_some() || self.opening_width.is_some()
+    }
+
     /// `base` with the flags applied, validated.
     fn apply(self, base: Geometry) -> Result<Geometry> {
         let g = Geometry {
@@ -67,6 +73,8 @@ impl WallArgs {
 enum EnvName {
     /// The paper's 2-D point mass with a wall (Appendix D.1).
     PointMass,
+    /// MuJoCo Half-Cheetah (Appendix D.2; needs the `mujoco` feature and `cargo xtask setup`).
+    HalfCheetah,
 }
 
 #[derive(Subcommand)]
@@ -232,7 +240,7 @@ impl Command {
     fn execute(self) -> Result<()> {
         match self {
             Self::Train {
-                env: EnvName::PointMass,
+                env,
                 agent,
                 seeds,
                 preset,
@@ -242,18 +250,34 @@ impl Command {
                 wall,
                 out,
             } => {
-                let mut c = match preset {
-                    Preset::Paper => TrainConfig::default(),
-                    Preset::Board => TrainConfig::board(),
+                let mut c = match (env, preset) {
+                    (EnvName::PointMass, Preset::Paper) => TrainConfig::default(),
+                    (EnvName::PointMass, Preset::Board) => TrainConfig::board(),
+                    (EnvName::HalfCheetah, Preset::Paper) => TrainConfig::half_cheetah(),
+                    (EnvName::HalfCheetah, Preset::Board) => {
+                        bail!(
+                            "--preset board is the point mass's board sizes; Half-Cheetah has only --preset paper"
+                        )
+                    }
                 };
                 if let Some(path) = config {
                     c = c.with_file(&path)?;
                 }
                 c.episodes = episodes.unwrap_or(c.episodes);
                 c.chi.counterfactual &= !no_counterfactual;
-                c.geometry = wall.apply(c.geometry)?;
-                for seed in seeds.0 {
-                    train_one(agent, seed, c.clone(), &out)?;
+                match env {
+                    EnvName::PointMass => {
+                        c.geometry = wall.apply(c.geometry)?;
+                        for seed in seeds.0 {
+                            train_one::<2, 2, world::PointMass>(agent, seed, c.clone(), &out)?;
+                        }
+                    }
+                    EnvName::HalfCheetah => {
+                        if wall.given() {
+                            bail!("the wall flags are the point mass's; Half-Cheetah has no wall");
+                        }
+                        train_half_cheetah(agent, &seeds.0, &c, &out)?;
+                    }
                 }
                 Ok(())
             }
@@ -265,7 +289,7 @@ impl Command {
                 Ok(())
             }
             Self::Eval { run, episodes } => {
-                let r = Run::reopen(&run)?;
+                let r = PointMassRun::reopen(&run)?;
                 let results = r.evaluate(episodes)?;
                 let n = results.len().max(1) as f32;
                 let mean = results.iter().map(|e| e.ret).sum::<f32>() / n;
@@ -356,14 +380,35 @@ impl Command {
     }
 }
 
-fn train_one(
+#[cfg(feature = "mujoco")]
+fn train_half_cheetah(
+    agent: AgentKind,
+    seeds: &[u64],
+    config: &TrainConfig,
+    out: &Path,
+) -> Result<()> {
+    use chi_host::envs::half_cheetah::{ACT, OBS};
+    for &seed in seeds {
+        train_one::<OBS, ACT, world::HalfCheetah>(agent, seed, config.clone(), out)?;
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "mujoco"))]
+fn train_half_cheetah(_: AgentKind, _: &[u64], _: &TrainConfig, _: &Path) -> Result<()> {
+    bail!(
+        "this chi was built without MuJoCo: run `cargo xtask setup`, then build chi-host with `--features mujoco`"
+    )
+}
+
+fn train_one<const S: usize, const A: usize, W: World<S, A>>(
     agent: AgentKind,
     seed: u64,
     config: TrainConfig,
     out: &std::path::Path,
 ) -> Result<()> {
     let dir = out.join(format!("{}-seed{seed}", agent.name()));
-    let mut run = Run::open(agent, seed, config, &dir)?;
+    let mut run = Run::<S, A, W>::open(agent, seed, config, &dir)?;
     let total = run.config().episodes;
     let bar = ProgressBar::new(u64::from(total)).with_position(u64::from(run.episodes_done()));
     bar.set_style(
@@ -410,7 +455,7 @@ fn export(
     iterations: Option<u32>,
     one_per_sample: bool,
 ) -> Result<()> {
-    let run = Run::reopen(dir)?;
+    let run = PointMassRun::reopen(dir)?;
     let out = out.unwrap_or(dir);
     std::fs::create_dir_all(out)?;
     let mut spec = run.spec(samples)?;
@@ -580,7 +625,7 @@ fn hil(
         returns.push(s.ret);
     }
     if let Some(dir) = run {
-        let run = Run::reopen(dir)?;
+        let run = PointMassRun::reopen(dir)?;
         let n = returns.len() as u32;
         let geometry = run.config().geometry;
         let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len().max(1) as f32;

@@ -1,21 +1,23 @@
-//! A training run of one agent and one seed on the point mass: act, store, learn, log one CSV
-//! row per episode, checkpoint after every episode so a killed run resumes where it stopped.
+//! A training run of one agent and one seed on one task ([`World`]): act, store, learn, log
+//! one CSV row per episode, checkpoint after every episode so a killed run resumes where it
+//! stopped.
 //!
 //! The data path: env -> replay buffer -> SAC and ensemble trainers -> bundle spec -> the
 //! controller (chi-embedded's, with the spec's networks on the host) -> action.
 
 use std::fs;
 use std::io::Write;
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use chi_embedded::budget::Unlimited;
 use chi_embedded::bundle::owned::BundleSpec;
-use chi_embedded::bundle::{Dims, Header, Precision, Task};
+use chi_embedded::bundle::{Dims, Header, Precision};
 use chi_embedded::controller::{Controller, ControllerConfig};
-use chi_embedded::dynamics::Dynamics;
-use chi_embedded::envs::point_mass::{self, GoalReward};
+use chi_embedded::dynamics::{Dynamics, Reward};
+use chi_embedded::envs::point_mass;
 use chi_embedded::plan::Plan;
 use chi_embedded::planner::{Planner, PlannerConfig};
 use chi_embedded::rng::ChiRng;
@@ -23,11 +25,11 @@ use chi_embedded::rng::ChiRng;
 use crate::config::{AgentKind, CounterfactualSource, TrainConfig};
 use crate::ensemble_trainer::EnsembleTrainer;
 use crate::env::Env;
-use crate::envs::point_mass::PointMassEnv;
 use crate::figure1;
 use crate::host_nets::{HostEnsemble, HostPolicy};
 use crate::replay::{Batch, ReplayBuffer};
 use crate::sac::{Sac, SacLosses};
+use crate::world::{self, PointMass, World};
 
 /// Planning horizon `H` of the host agent (paper Appendix C).
 pub const HORIZON: usize = 7;
@@ -35,24 +37,36 @@ pub const HORIZON: usize = 7;
 pub const PLANNER_SAMPLES: usize = 500;
 
 /// The CHI agent on the host: chi-embedded's controller with batched host networks.
-pub type HostChi = Controller<HostPolicy, HostEnsemble, GoalReward, 2, 2, HORIZON, PLANNER_SAMPLES>;
+pub type HostChi<R, const S: usize, const A: usize> =
+    Controller<HostPolicy, HostEnsemble, R, S, A, HORIZON, PLANNER_SAMPLES>;
 
 /// The CEM-MPC agent on the host: chi-embedded's planner with elite weighting over the
 /// batched host ensemble.
-pub struct HostCem {
-    planner: Box<Planner<2, 2, HORIZON, PLANNER_SAMPLES>>,
+pub struct HostCem<R, const S: usize, const A: usize> {
+    planner: Box<Planner<S, A, HORIZON, PLANNER_SAMPLES>>,
     ensemble: HostEnsemble,
+    reward: R,
     rng: ChiRng,
 }
 
-impl HostCem {
+impl<R: chi_embedded::dynamics::Reward<S, A>, const S: usize, const A: usize> HostCem<R, S, A> {
+    /// A planner over `ensemble`, its own noise from `seed`.
+    pub fn new(ensemble: HostEnsemble, reward: R, seed: u64) -> Self {
+        Self {
+            planner: Box::new(Planner::new()),
+            ensemble,
+            reward,
+            rng: ChiRng::new(seed),
+        }
+    }
+
     /// Plans from the uninformed prior and returns the first mean action.
-    pub fn act(&mut self, config: &PlannerConfig, state: &[f32; 2]) -> [f32; 2] {
+    pub fn act(&mut self, config: &PlannerConfig, state: &[f32; S]) -> [f32; A] {
         let mut plan = Plan::uninformed();
         self.planner.refine(
             config,
             &mut self.ensemble,
-            &GoalReward,
+            &self.reward,
             state,
             &mut plan,
             &mut self.rng,
@@ -120,8 +134,9 @@ impl EpisodeMetrics {
     }
 }
 
-/// One agent, one seed, its learners, data and files.
-pub struct Run {
+/// One agent, one seed, one task `W` (`S` observations, `A` actions), its learners, data
+/// and files.
+pub struct Run<const S: usize, const A: usize, W> {
     agent: AgentKind,
     seed: u64,
     config: TrainConfig,
@@ -132,7 +147,11 @@ pub struct Run {
     model: ReplayBuffer,
     episodes_done: u32,
     env_steps: u64,
+    world: PhantomData<W>,
 }
+
+/// A run on the point mass.
+pub type PointMassRun = Run<2, 2, PointMass>;
 
 /// A seed for stream `stream` of episode `episode`: every episode draws from its own
 /// streams, so a resumed run acts as an uninterrupted one would.
@@ -140,24 +159,25 @@ fn stream(seed: u64, episode: u32, stream: u64) -> ChiRng {
     ChiRng::new(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (u64::from(episode) << 8) ^ stream)
 }
 
-impl Run {
+impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
     /// A run writing into `dir` (created); resumes from a checkpoint there if one exists and
     /// was made with the same configuration.
     pub fn open(agent: AgentKind, seed: u64, config: TrainConfig, dir: &Path) -> Result<Self> {
         fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let sac = Sac::new(config.sac, 2, 2, seed)?;
-        let ensemble = EnsembleTrainer::new(config.ensemble, 2, 2, seed ^ 0xE5)?;
+        let sac = Sac::new(config.sac, S, A, seed)?;
+        let ensemble = EnsembleTrainer::new(config.ensemble, S, A, seed ^ 0xE5)?;
         let mut run = Self {
             agent,
             seed,
-            real: ReplayBuffer::new(2, 2, config.replay_capacity),
-            model: ReplayBuffer::new(2, 2, config.replay_capacity),
+            real: ReplayBuffer::new(S, A, config.replay_capacity),
+            model: ReplayBuffer::new(S, A, config.replay_capacity),
             config,
             dir: dir.to_path_buf(),
             sac,
             ensemble,
             episodes_done: 0,
             env_steps: 0,
+            world: PhantomData,
         };
         if run.dir.join("checkpoint/state.toml").exists() {
             run.load()?;
@@ -165,7 +185,8 @@ impl Run {
             let mut f = fs::File::create(run.dir.join("metrics.csv"))?;
             writeln!(f, "{CSV_HEADER}")?;
             fs::write(run.dir.join("config.toml"), toml::to_string(&run.config)?)?;
-            let identity = toml::toml! { agent = (agent.name()) seed = (seed as i64) };
+            let identity =
+                toml::toml! { agent = (agent.name()) seed = (seed as i64) env = (W::NAME) };
             fs::write(run.dir.join("run.toml"), toml::to_string(&identity)?)?;
         }
         Ok(run)
@@ -178,6 +199,14 @@ impl Run {
                 .with_context(|| format!("{} is not a training run (no {name})", dir.display()))
         };
         let identity: toml::Table = toml::from_str(&read("run.toml")?)?;
+        let task = world::recorded(&identity);
+        if task != W::NAME {
+            bail!(
+                "{} is a {task} run, not a {} one (pass --env {task})",
+                dir.display(),
+                W::NAME
+            );
+        }
         let agent = match identity.get("agent").and_then(|v| v.as_str()) {
             Some("chi") => AgentKind::Chi,
             Some("sac") => AgentKind::Sac,
@@ -222,8 +251,8 @@ impl Run {
         Ok(BundleSpec {
             header: Header {
                 dims: Dims {
-                    state: 2,
-                    action: 2,
+                    state: S as u32,
+                    action: A as u32,
                     members: c.ensemble.members as u32,
                     ensemble_hidden: c.ensemble.hidden as u32,
                     policy_hidden: c.sac.actor_hidden as u32,
@@ -239,7 +268,7 @@ impl Run {
                     planner: c.chi.planner,
                     early_exit_sigma: c.chi.early_exit_sigma,
                 },
-                task: Task::PointMass(c.geometry),
+                task: W::task(c),
                 seed: self.seed,
             },
             ensemble_input_mean: norm.in_mean.clone(),
@@ -247,71 +276,23 @@ impl Run {
             ensemble_output_mean: norm.out_mean.clone(),
             ensemble_output_std: norm.out_std.clone(),
             members: self.ensemble.owned_members()?,
-            policy_input_mean: vec![0.0; 2],
-            policy_input_inv_std: vec![1.0; 2],
+            policy_input_mean: vec![0.0; S],
+            policy_input_inv_std: vec![1.0; S],
             policy: self.sac.owned_policy()?,
         })
     }
 
     /// The CHI controller of the current networks.
-    pub fn controller(&self, planner_seed: u64) -> Result<HostChi> {
+    pub fn controller(&self, planner_seed: u64) -> Result<HostChi<W::Reward, S, A>> {
         let spec = self.spec(PLANNER_SAMPLES as u32)?;
         let config = spec.header.controller;
         Ok(Controller::new(
             HostPolicy::from_spec(&spec),
             HostEnsemble::from_spec(&spec),
-            GoalReward,
+            W::reward(),
             config,
             planner_seed,
         ))
-    }
-
-    /// Runs `episodes` noise-free episodes with the agent as trained (CHI: the controller at
-    /// `K` = 500; SAC: the policy's mode; CEM: the planner), from planner seeds `0..episodes`.
-    /// Learns nothing and writes nothing.
-    pub fn evaluate(&self, episodes: u32) -> Result<Vec<point_mass::EpisodeSummary>> {
-        let geometry = self.config.geometry;
-        let steps = self.config.episode_steps;
-        (0..episodes)
-            .map(|e| {
-                let seed = u64::from(e);
-                Ok(match self.agent {
-                    AgentKind::Chi => {
-                        let mut chi = self.controller(seed)?;
-                        point_mass::run_episode(geometry, steps, |s| {
-                            chi.act(s, &mut Unlimited).action
-                        })
-                    }
-                    AgentKind::Cem => {
-                        let mut cem = HostCem {
-                            planner: Box::new(Planner::new()),
-                            ensemble: HostEnsemble::from_spec(&self.spec(PLANNER_SAMPLES as u32)?),
-                            rng: ChiRng::new(seed),
-                        };
-                        point_mass::run_episode(geometry, steps, |s| {
-                            cem.act(&self.config.cem.planner, s)
-                        })
-                    }
-                    AgentKind::Sac => {
-                        let mut rng = ChiRng::new(seed);
-                        let mut failed = None;
-                        let summary = point_mass::run_episode(geometry, steps, |s| {
-                            match self.sac.act(s, true, &mut rng) {
-                                Ok(a) => [a[0], a[1]],
-                                Err(e) => {
-                                    failed.get_or_insert(e);
-                                    [0.0, 0.0]
-                                }
-                            }
-                        });
-                        if let Some(e) = failed {
-                            return Err(e);
-                        }
-                        summary
-                    }
-                })
-            })
-            .collect()
     }
 
     fn sac_batch(&self, rng: &mut ChiRng) -> Batch {
@@ -339,23 +320,26 @@ impl Run {
     /// data the planner would otherwise throw away (Appendix G).
     fn store_counterfactuals(
         &mut self,
-        chi: &mut HostChi,
-        state: [f32; 2],
-        proposal: &chi_embedded::plan::Plan<2, HORIZON>,
+        chi: &mut HostChi<W::Reward, S, A>,
+        state: [f32; S],
+        proposal: &chi_embedded::plan::Plan<A, HORIZON>,
         rng: &mut ChiRng,
     ) {
         let count = self.config.chi.counterfactual_per_step;
-        let members = Dynamics::<2, 2>::members(chi.dynamics()).max(1);
+        let members = Dynamics::<S, A>::members(chi.dynamics()).max(1);
+        let reward = W::reward();
         let mut states = vec![state; count];
         for (mean, std) in proposal.mean.iter().zip(&proposal.std) {
-            let actions: Vec<[f32; 2]> = (0..count)
-                .map(|_| [0, 1].map(|d| (mean[d] + std[d] * rng.normal()).clamp(-1.0, 1.0)))
+            let actions: Vec<[f32; A]> = (0..count)
+                .map(|_| {
+                    core::array::from_fn(|d| (mean[d] + std[d] * rng.normal()).clamp(-1.0, 1.0))
+                })
                 .collect();
             let mut next = states.clone();
             for member in 0..members {
                 let rows: Vec<usize> = (member..count).step_by(members).collect();
-                let s: Vec<[f32; 2]> = rows.iter().map(|&k| states[k]).collect();
-                let a: Vec<[f32; 2]> = rows.iter().map(|&k| actions[k]).collect();
+                let s: Vec<[f32; S]> = rows.iter().map(|&k| states[k]).collect();
+                let a: Vec<[f32; A]> = rows.iter().map(|&k| actions[k]).collect();
                 let mut n = s.clone();
                 chi.dynamics().predict(member, &s, &a, &mut n);
                 for (&k, n) in rows.iter().zip(n) {
@@ -363,7 +347,7 @@ impl Run {
                 }
             }
             for ((s, a), n) in states.iter().zip(&actions).zip(&next) {
-                self.model.push(s, a, point_mass::reward(n), n, false);
+                self.model.push(s, a, reward.reward(s, a, n), n, false);
             }
             states = next;
         }
@@ -376,7 +360,7 @@ impl Run {
         let mut act_rng = stream(self.seed, episode, 1);
         let mut learn_rng = stream(self.seed, episode, 2);
         let random = episode < self.config.random_episodes;
-        let mut env = PointMassEnv::new(self.config.geometry, self.config.episode_steps);
+        let mut env = W::env(&self.config)?;
         let mut s = env.reset(self.seed ^ u64::from(episode));
         let planner_seed = self.seed ^ (u64::from(episode) << 20);
         let mut chi = match (self.agent, random) {
@@ -384,11 +368,11 @@ impl Run {
             _ => None,
         };
         let mut cem = match (self.agent, random) {
-            (AgentKind::Cem, false) => Some(HostCem {
-                planner: Box::new(Planner::new()),
-                ensemble: HostEnsemble::from_spec(&self.spec(PLANNER_SAMPLES as u32)?),
-                rng: ChiRng::new(planner_seed),
-            }),
+            (AgentKind::Cem, false) => Some(HostCem::new(
+                HostEnsemble::from_spec(&self.spec(PLANNER_SAMPLES as u32)?),
+                W::reward(),
+                planner_seed,
+            )),
             _ => None,
         };
         let mut m = EpisodeMetrics {
@@ -396,7 +380,7 @@ impl Run {
             env_steps: self.env_steps,
             ret: 0.0,
             first_success: 0,
-            closest: point_mass::distance_to_goal(&s),
+            closest: W::goal_distance(&s).unwrap_or(f32::NAN),
             plan_shift: 0.0,
             plan_kl: 0.0,
             amortised_std: 0.0,
@@ -411,22 +395,14 @@ impl Run {
         let mut snapshot = None;
         let steps = self.config.episode_steps;
         for t in 1..=steps {
-            let action = if random {
-                [act_rng.symmetric_uniform(), act_rng.symmetric_uniform()]
+            let action: [f32; A] = if random {
+                core::array::from_fn(|_| act_rng.symmetric_uniform())
             } else if let Some(chi) = chi.as_mut() {
                 chi.policy_mut().set_layers(&self.sac.owned_policy()?);
                 let d = chi.act(&s, &mut Unlimited);
-                if t == 1 {
-                    snapshot = Some(figure1::Snapshot {
-                        episode,
-                        state: s,
-                        amortised_mean: d.amortised.mean,
-                        amortised_std: d.amortised.std,
-                        amortised_states: d.amortised_states,
-                        posterior_mean: d.posterior.mean,
-                        posterior_std: d.posterior.std,
-                        posterior_states: chi.expected_states(&s, &d.posterior),
-                    });
+                if t == 1 && W::FIGURE1 {
+                    let posterior_states = chi.expected_states(&s, &d.posterior);
+                    snapshot = W::snapshot(episode, &s, &d, posterior_states);
                 }
                 m.plan_shift += d.posterior.mean_distance(&d.amortised);
                 m.plan_kl += d.amortised.kl_divergence(&d.posterior);
@@ -449,18 +425,19 @@ impl Run {
                     .map(|a| (a + noise * act_rng.normal()).clamp(-1.0, 1.0))
             } else {
                 let a = self.sac.act(&s, false, &mut act_rng)?;
-                [a[0], a[1]]
+                <[f32; A]>::try_from(a.as_slice())
+                    .with_context(|| format!("SAC gave {} actions, not {A}", a.len()))?
             };
             let step = env.step(&action);
             self.real
                 .push(&s, &action, step.reward, &step.obs, step.terminated);
             self.env_steps += 1;
             m.ret += step.reward;
-            m.closest = m.closest.min(point_mass::distance_to_goal(&step.obs));
-            if m.first_success == 0
-                && point_mass::distance_to_goal(&step.obs) < point_mass::GOAL_RADIUS
-            {
-                m.first_success = t;
+            if let Some(d) = W::goal_distance(&step.obs) {
+                m.closest = m.closest.min(d);
+                if m.first_success == 0 && d < point_mass::GOAL_RADIUS {
+                    m.first_success = t;
+                }
             }
             s = step.obs;
             if self.agent != AgentKind::Cem && self.real.len() >= self.config.sac.batch {
@@ -567,8 +544,8 @@ impl Run {
         self.ensemble
             .optimiser()
             .load(&dir.join("ensemble.adam.safetensors"))?;
-        self.real = load_buffer(&dir.join("real.bin"), self.config.replay_capacity)?;
-        self.model = load_buffer(&dir.join("model.bin"), self.config.replay_capacity)?;
+        self.real = load_buffer::<S, A>(&dir.join("real.bin"), self.config.replay_capacity)?;
+        self.model = load_buffer::<S, A>(&dir.join("model.bin"), self.config.replay_capacity)?;
         let state: toml::Table = toml::from_str(&fs::read_to_string(dir.join("state.toml"))?)?;
         let floats = |k: &str| -> Result<Vec<f32>> {
             state
@@ -607,6 +584,56 @@ impl Run {
     }
 }
 
+impl PointMassRun {
+    /// Runs `episodes` noise-free episodes with the agent as trained (CHI: the controller at
+    /// `K` = 500; SAC: the policy's mode; CEM: the planner), from planner seeds `0..episodes`.
+    /// Learns nothing and writes nothing.
+    pub fn evaluate(&self, episodes: u32) -> Result<Vec<point_mass::EpisodeSummary>> {
+        let geometry = self.config.geometry;
+        let steps = self.config.episode_steps;
+        (0..episodes)
+            .map(|e| {
+                let seed = u64::from(e);
+                Ok(match self.agent {
+                    AgentKind::Chi => {
+                        let mut chi = self.controller(seed)?;
+                        point_mass::run_episode(geometry, steps, |s| {
+                            chi.act(s, &mut Unlimited).action
+                        })
+                    }
+                    AgentKind::Cem => {
+                        let mut cem = HostCem::new(
+                            HostEnsemble::from_spec(&self.spec(PLANNER_SAMPLES as u32)?),
+                            PointMass::reward(),
+                            seed,
+                        );
+                        point_mass::run_episode(geometry, steps, |s| {
+                            cem.act(&self.config.cem.planner, s)
+                        })
+                    }
+                    AgentKind::Sac => {
+                        let mut rng = ChiRng::new(seed);
+                        let mut failed = None;
+                        let summary = point_mass::run_episode(geometry, steps, |s| {
+                            match self.sac.act(s, true, &mut rng) {
+                                Ok(a) => [a[0], a[1]],
+                                Err(e) => {
+                                    failed.get_or_insert(e);
+                                    [0.0, 0.0]
+                                }
+                            }
+                        });
+                        if let Some(e) = failed {
+                            return Err(e);
+                        }
+                        summary
+                    }
+                })
+            })
+            .collect()
+    }
+}
+
 fn save_buffer(b: &ReplayBuffer, path: &Path) -> Result<()> {
     let d = b.all();
     let mut out = Vec::with_capacity(4 * (1 + d.obs.len() * 2 + d.actions.len() + 2 * d.len));
@@ -624,7 +651,10 @@ fn save_buffer(b: &ReplayBuffer, path: &Path) -> Result<()> {
     fs::write(path, out).with_context(|| format!("writing {}", path.display()))
 }
 
-fn load_buffer(path: &Path, capacity: usize) -> Result<ReplayBuffer> {
+fn load_buffer<const S: usize, const A: usize>(
+    path: &Path,
+    capacity: usize,
+) -> Result<ReplayBuffer> {
     let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let (len, rest) = bytes
         .split_first_chunk::<8>()
@@ -634,26 +664,26 @@ fn load_buffer(path: &Path, capacity: usize) -> Result<ReplayBuffer> {
         .chunks_exact(4)
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect();
-    if values.len() != len * (2 + 2 + 1 + 2 + 1) {
+    if values.len() != len * (S + A + 1 + S + 1) {
         bail!(
             "{} holds {} values, not {len} transitions",
             path.display(),
             values.len()
         );
     }
-    let (obs, rest) = values.split_at(2 * len);
-    let (actions, rest) = rest.split_at(2 * len);
+    let (obs, rest) = values.split_at(S * len);
+    let (actions, rest) = rest.split_at(A * len);
     let (rewards, rest) = rest.split_at(len);
-    let (next, done) = rest.split_at(2 * len);
-    let mut b = ReplayBuffer::new(2, 2, capacity);
-    for i in 0..len {
-        b.push(
-            &obs[2 * i..2 * i + 2],
-            &actions[2 * i..2 * i + 2],
-            rewards[i],
-            &next[2 * i..2 * i + 2],
-            done[i] > 0.5,
-        );
+    let (next, done) = rest.split_at(S * len);
+    let mut b = ReplayBuffer::new(S, A, capacity);
+    let rows = obs
+        .chunks_exact(S)
+        .zip(actions.chunks_exact(A))
+        .zip(rewards)
+        .zip(next.chunks_exact(S))
+        .zip(done);
+    for ((((o, a), r), n), d) in rows {
+        b.push(o, a, *r, n, *d > 0.5);
     }
     Ok(b)
 }

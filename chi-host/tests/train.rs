@@ -7,7 +7,7 @@ use std::process::Command;
 
 use chi_embedded::reference::point_mass::Bundle;
 use chi_host::config::{AgentKind, TrainConfig};
-use chi_host::train::Run;
+use chi_host::train::PointMassRun as Run;
 
 fn tmp(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
@@ -177,4 +177,46 @@ fn cli_trains_exports_and_the_board_controller_accepts_the_bundles() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("empty seed range"));
+}
+
+/// A short CHI run on Half-Cheetah through the same trainer: one random episode, then the
+/// controller (planner and policy) acts for a whole episode; metrics and checkpoint are
+/// written, and the run is refused where a point-mass run is expected.
+#[cfg(feature = "mujoco")]
+#[test]
+fn chi_trains_on_half_cheetah_and_its_run_is_not_taken_for_a_point_mass_one() {
+    use chi_host::envs::half_cheetah::{ACT, EPISODE_STEPS, OBS};
+    use chi_host::train::Run as AnyRun;
+    use chi_host::world::HalfCheetah;
+
+    let dir = tmp("half-cheetah-chi");
+    let mut c = TrainConfig::half_cheetah();
+    c.episodes = 2;
+    c.ensemble.members = 2;
+    c.ensemble.hidden = 32;
+    c.ensemble.epochs = 1;
+    c.sac.actor_hidden = 32;
+    c.sac.critic_hidden = 32;
+    c.sac.batch = 32;
+    c.updates_per_step = 1;
+    c.chi.planner.iterations = 1;
+    let mut run = AnyRun::<OBS, ACT, HalfCheetah>::open(AgentKind::Chi, 5, c, &dir).unwrap();
+    let random = run.episode().unwrap();
+    let chi = run.episode().unwrap();
+    assert_eq!(chi.env_steps, 2 * u64::from(EPISODE_STEPS));
+    for m in [&random, &chi] {
+        assert!(m.ret.is_finite() && m.model_nll.is_finite(), "{m:?}");
+    }
+    // The planner ran on every step of the CHI episode (the early exit needs a confident
+    // policy, which two episodes do not make).
+    assert!(chi.iterations > 0.5, "{chi:?}");
+    assert_eq!(rows(&dir).len(), 3);
+    let spec = run.spec(500).unwrap();
+    assert_eq!((spec.header.dims.state, spec.header.dims.action), (17, 6));
+    assert_eq!(spec.header.task, chi_embedded::bundle::Task::HalfCheetah);
+    let err = Run::reopen(&dir).err().expect("refused");
+    assert!(err.to_string().contains("half-cheetah run"), "{err}");
+    drop(run);
+    let resumed = AnyRun::<OBS, ACT, HalfCheetah>::reopen(&dir).unwrap();
+    assert_eq!(resumed.episodes_done(), 2);
 }
