@@ -3,12 +3,10 @@
 //! on a board it is a core cycle. The host turns the lines into a table.
 
 use chi_embedded::budget::Unlimited;
-use chi_embedded::bundle::Task;
-use chi_embedded::envs::point_mass::{GoalReward, PointMass};
 use chi_embedded::nn::{Dense, QuantisedInput};
-use chi_embedded::reference::point_mass::{Bundle, Controller, K};
 use core::hint::black_box;
 
+use crate::task::{BenchStates, Bundle, Controller, K, REWARD};
 use crate::{board, exit, stack};
 
 /// Repetitions of each kernel, enough that the loop around it is noise.
@@ -21,16 +19,17 @@ pub fn run(bundle: &Bundle<'static>) -> ! {
     kernel("ensemble_hidden", &member.hidden.1);
     kernel("policy_hidden", &bundle.policy.hidden.1);
 
-    let Task::PointMass(geometry) = bundle.header.task else {
-        defmt::println!("chi: bundle is not for the point mass; the bench cannot run it");
+    let Some(mut states) = BenchStates::new(bundle) else {
+        defmt::println!(
+            "chi: bundle is for another task than this image's; the bench cannot run it"
+        );
         exit::fail()
     };
-    let mut chi = Controller::from_bundle(bundle, GoalReward, bundle.header.seed);
-    let mut env = PointMass::new(geometry);
-    let mut state = env.reset();
+    let mut chi = Controller::from_bundle(bundle, REWARD, bundle.header.seed);
     let (mut total, mut worst, mut amortise, mut planned) = (0u64, 0u64, 0u64, 0u32);
     let mut iterations = 0u32;
     for _ in 0..crate::BENCH_STEPS {
+        let state = states.state();
         let t0 = board::ticks();
         black_box(chi.amortise(&state));
         let t1 = board::ticks();
@@ -41,7 +40,7 @@ pub fn run(bundle: &Bundle<'static>) -> ! {
         worst = worst.max(t2 - t1);
         planned += u32::from(decision.refinement.iterations > 0);
         iterations += decision.refinement.iterations;
-        state = env.step(&decision.action).state;
+        states.step(&decision.action);
     }
     defmt::println!(
         "chi: bench steps {=u32} ticks {=u64} worst {=u64} amortise {=u64} planned {=u32} iterations {=u32} samples {=u32}",

@@ -1,7 +1,7 @@
 //! The weight bundle in flash, chosen at build time (`CHI_BUNDLE`, see build.rs).
 
+use crate::task::Bundle;
 use chi_embedded::bundle::BundleError;
-use chi_embedded::reference::point_mass::Bundle;
 
 /// Forces the 16-byte alignment the bundle needs to be read in place.
 #[repr(C, align(16))]

@@ -5,6 +5,8 @@
 //! - `hil`: serves actions over USART1 with the link protocol (`chi_embedded::link`); the
 //!   host runs the environment (`chi hil`).
 //! - `selftest`: runs one point-mass episode on the board itself and reports it.
+//!
+//! The task is the point mass, or Half-Cheetah with feature `cheetah` ([`task`]).
 //! - `bench`: measures kernels and control steps in SysTick ticks, and the stack used.
 //!
 //! Every job starts by decoding the bundle; one that does not decode (corrupt, or built for
@@ -27,6 +29,11 @@ compile_error!(
     "features `selftest`, `hil` and `bench` exclude each other (use --no-default-features)"
 );
 
+#[cfg(all(feature = "cheetah", feature = "selftest"))]
+compile_error!(
+    "the self-test simulates the point mass; Half-Cheetah (`cheetah`) runs hil or bench"
+);
+
 #[cfg(feature = "board")]
 use defmt_rtt as _;
 #[cfg(feature = "qemu")]
@@ -36,6 +43,7 @@ mod board;
 mod bundle;
 mod exit;
 mod stack;
+mod task;
 
 #[cfg(feature = "bench")]
 mod bench;

@@ -1,10 +1,10 @@
 //! Self-test: one closed-loop point-mass episode simulated on the board, reported in one line
 //! the host parses. The sampler is seeded with the bundle's seed, as the host's `chi run`.
 
+use crate::task::{Bundle, Controller, REWARD};
 use chi_embedded::budget::Unlimited;
 use chi_embedded::bundle::Task;
-use chi_embedded::envs::point_mass::{self, GoalReward};
-use chi_embedded::reference::point_mass::{Bundle, Controller};
+use chi_embedded::envs::point_mass;
 
 use crate::{board, exit, stack};
 
@@ -16,7 +16,7 @@ pub fn run(bundle: &Bundle<'static>) -> ! {
         defmt::println!("chi: bundle is not for the point mass; the self-test cannot run it");
         exit::fail()
     };
-    let mut chi = Controller::from_bundle(bundle, GoalReward, bundle.header.seed);
+    let mut chi = Controller::from_bundle(bundle, REWARD, bundle.header.seed);
     let start = board::ticks();
     let summary = point_mass::run_episode(geometry, EPISODE_STEPS, |s| {
         chi.act(s, &mut Unlimited).action

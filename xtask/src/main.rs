@@ -9,7 +9,8 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use chi_embedded::bundle::testing::{PolicyKind, point_mass_spec};
+use chi_embedded::bundle::Precision;
+use chi_embedded::bundle::testing::{PolicyKind, half_cheetah_spec, point_mass_spec};
 use chi_embedded::reference::point_mass as reference;
 
 const BOARD_TARGET: &str = "thumbv7em-none-eabihf";
@@ -260,16 +261,27 @@ fn reference_bundle() -> Result<PathBuf> {
         std::fs::write(&file, bytes.as_bytes())
             .with_context(|| format!("writing {}", file.display()))?;
     }
+    // Half-Cheetah at the board's sizes, random weights (no trained run needed to measure).
+    for (name, precision) in [("f32", Precision::F32), ("i8", Precision::I8)] {
+        let file = dir.join(format!("reference-cheetah-{name}.chib"));
+        let bytes = half_cheetah_spec(precision, 1)
+            .encode()
+            .context("cheetah bundle")?;
+        std::fs::write(&file, bytes.as_bytes())
+            .with_context(|| format!("writing {}", file.display()))?;
+    }
     Ok(path)
 }
 
 /// The firmware's feature sets: where it runs (qemu, board) and its job.
-const FIRMWARE_BUILDS: [&str; 5] = [
+const FIRMWARE_BUILDS: [&str; 7] = [
     "qemu,selftest",
     "qemu,hil",
     "qemu,bench",
     "board,hil",
     "board,selftest",
+    "qemu,bench,cheetah",
+    "board,hil,cheetah",
 ];
 
 fn firmware_build(profile: &str, features: &str, bundle: &Path) -> Result<PathBuf> {

@@ -227,3 +227,35 @@ pub fn random_spec(dims: Dims, precision: Precision, seed: u64) -> BundleSpec {
         Precision::I8 => spec.quantised(),
     }
 }
+
+/// A Half-Cheetah bundle of the board's sizes ([`crate::reference::half_cheetah`]) with random
+/// weights, and the board's planner: one Eq. 4 iteration, each sample through one member. The
+/// random policy is far from confident, so the planner runs on every step: what the bench and
+/// the end-to-end tests need before a trained run exists.
+pub fn half_cheetah_spec(precision: Precision, seed: u64) -> BundleSpec {
+    use crate::reference::half_cheetah::{A, E, H, HE, HP, K, S};
+    let dims = Dims {
+        state: S as u32,
+        action: A as u32,
+        members: E as u32,
+        ensemble_hidden: HE as u32,
+        policy_hidden: HP as u32,
+        horizon: H as u32,
+        samples: K as u32,
+    };
+    let mut spec = random_spec(dims, Precision::F32, seed);
+    spec.header.task = crate::bundle::Task::HalfCheetah;
+    spec.header.controller = ControllerConfig {
+        planner: PlannerConfig {
+            iterations: 1,
+            weighting: Weighting::Eq4 { temperature: 1.0 },
+            sigma_min: 0.02,
+            propagation: Propagation::OnePerSample,
+        },
+        early_exit_sigma: 0.05,
+    };
+    match precision {
+        Precision::F32 => spec,
+        Precision::I8 => spec.quantised(),
+    }
+}

@@ -50,7 +50,20 @@ pub fn build(bundle: &Path, job: Job, out: &Path) -> anyhow::Result<()> {
         .canonicalize()
         .with_context(|| format!("bundle {}", bundle.display()))?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let features = format!("qemu,{}", job.feature());
+    // The image's task follows the bundle's: Half-Cheetah bundles get the `cheetah` sizes.
+    // A bundle that does not decode is built in all the same (a point-mass image), so that
+    // the board itself reports what is wrong with it.
+    let bytes = crate::bundle_file::read(&bundle)?;
+    let task = chi_embedded::bundle::inspect(bytes.as_bytes()).map(|h| h.task);
+    let mut features = format!("qemu,{}", job.feature());
+    if task == Ok(chi_embedded::bundle::Task::HalfCheetah) {
+        if job == Job::Selftest {
+            bail!(
+                "the self-test simulates the point mass; a Half-Cheetah bundle runs hil or bench"
+            );
+        }
+        features.push_str(",cheetah");
+    }
     let output = Command::new(cargo)
         .args(["build", "--quiet", "--release", "--no-default-features"])
         .args(["--features", &features])

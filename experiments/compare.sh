@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# CHI, SAC and CEM-MPC on one environment, one process per agent and seed (a cluster
+# scheduler can run the lines of `jobs` anywhere), each resumable: re-running this script
+# continues every run from its last checkpoint. point-mass.sh and half-cheetah.sh call it.
+#
+#   experiments/compare.sh ENV "SEEDS" EPISODES PARALLEL OUT [extra train flags...]
+#
+# Writes <out>/<agent>-seed<N>/metrics.csv (and a log beside it); experiments/summary.sh
+# tabulates them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+env=$1 seeds=$2 episodes=$3 parallel=$4 out=$5
+shift 5
+extra="$*"
+features=""
+[ "$env" = half-cheetah ] && features="--features mujoco"
+# shellcheck disable=SC2086
+cargo build --quiet --release -p chi-host $features
+# One compute thread per run: candle's pool and matrixmultiply's would otherwise make
+# parallel runs fight for the cores (measured on the point mass: two runs at once, each with
+# the full pool, took 4x longer per episode).
+export RAYON_NUM_THREADS=1 MATMUL_NUM_THREADS=1
+mkdir -p "$out"
+jobs() {
+  for seed in $seeds; do
+    for agent in chi sac cem; do
+      echo "./target/release/chi train --env $env --agent $agent --seeds $seed --episodes $episodes --out $out $extra > $out/$agent-seed$seed.log 2>&1"
+    done
+  done
+}
+jobs | xargs -P "$parallel" -I{} sh -c '{} || echo "failed: {}"'

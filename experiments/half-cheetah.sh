@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The Half-Cheetah comparison of issue 6: CHI, SAC and CEM-MPC, seeds 0-2, the paper's
+# settings (TrainConfig::half_cheetah: ensemble 5 x (3 x 350), SAC 256, K = 500, H = 7),
+# 100 episodes of 100 steps. Needs `cargo xtask setup` (MuJoCo). Hours: resume by re-running.
+#
+#   experiments/half-cheetah.sh [episodes] [parallel] [out] [extra train flags...]
+set -euo pipefail
+episodes=${1:-100}
+parallel=${2:-2}
+out=${3:-runs/half-cheetah}
+shift $(( $# < 3 ? $# : 3 ))
+exec "$(dirname "$0")/compare.sh" half-cheetah "0 1 2" "$episodes" "$parallel" "$out" "$@"
