@@ -158,6 +158,9 @@ enum Command {
     Hil {
         /// The bundle the firmware runs.
         bundle: PathBuf,
+        /// The environment; must be the bundle's task (default: the bundle's).
+        #[arg(long, value_enum)]
+        env: Option<EnvName>,
         /// Build the firmware with the bundle and run it in QEMU (USART1 over TCP).
         #[arg(long, conflicts_with = "serial", required_unless_present = "serial")]
         qemu: bool,
@@ -321,6 +324,7 @@ impl Command {
             } => export(&run, samples, out.as_deref(), iterations, one_per_sample),
             Self::Hil {
                 bundle,
+                env,
                 qemu,
                 serial,
                 seed,
@@ -329,6 +333,7 @@ impl Command {
                 run,
             } => hil(
                 &bundle,
+                env,
                 qemu,
                 serial.as_deref(),
                 (seed, episodes, steps),
@@ -543,21 +548,77 @@ fn firmware_out(job: &str) -> PathBuf {
 
 fn hil(
     bundle: &Path,
+    env: Option<EnvName>,
     qemu: bool,
     serial: Option<&Path>,
     (seed, episodes, steps): (u64, u32, u32),
     run: Option<&Path>,
 ) -> Result<()> {
     let bytes = bundle_file::read(bundle)?;
-    let mut _qemu = None;
-    let mut client = if qemu {
+    let header = bundle::inspect(bytes.as_bytes())
+        .with_context(|| format!("bundle '{}' refused", bundle.display()))?;
+    match (env, header.task) {
+        (None, _)
+        | (Some(EnvName::PointMass), Task::PointMass(_))
+        | (Some(EnvName::HalfCheetah), Task::HalfCheetah) => {}
+        (Some(env), task) => bail!(
+            "bundle '{}' is for {task:?}, not --env {env:?}",
+            bundle.display()
+        ),
+    }
+    if header.task == Task::HalfCheetah {
+        return hil_half_cheetah(bundle, &bytes, qemu, serial, (seed, episodes), run);
+    }
+    let (mut client, _qemu) = connect(bundle, qemu, serial)?;
+    let mut returns = Vec::new();
+    for e in 0..u64::from(episodes.max(1)) {
+        let r = firmware::hil::point_mass_episode(&mut client, bytes.as_bytes(), steps, seed + e)?;
+        let Some(s) = &r.point_mass else {
+            bail!("a point-mass episode without its summary");
+        };
+        println!(
+            "hil episode (seed {}, {}): return {:.4}, reached goal: {}, final state ({:.3}, {:.3}), actions crc {:#010x}",
+            seed + e,
+            if qemu { "QEMU" } else { "board" },
+            s.ret,
+            s.first_success
+                .map_or("no".to_string(), |n| format!("at step {n}")),
+            s.final_state[0],
+            s.final_state[1],
+            s.actions_crc
+        );
+        print_cost(&r, qemu)?;
+        returns.push(s.ret);
+    }
+    if let Some(dir) = run {
+        let run = PointMassRun::reopen(dir)?;
+        let n = returns.len() as u32;
+        let geometry = run.config().geometry;
+        let host: Vec<f32> = run.evaluate(n)?.iter().map(|e| e.ret).collect();
+        let random: Vec<f32> = (0..u64::from(n))
+            .map(|e| episode::random_return(geometry, steps, seed + e))
+            .collect();
+        print_normalised(&returns, &host, &random);
+    }
+    Ok(())
+}
+
+/// The link to the firmware: built with `bundle` and started in QEMU (kept alive by the
+/// returned handle), or a board on a serial port.
+fn connect(
+    bundle: &Path,
+    qemu: bool,
+    serial: Option<&Path>,
+) -> Result<(firmware::client::Client, Option<firmware::qemu::Serving>)> {
+    let mut serving = None;
+    let client = if qemu {
         let elf = firmware_out("hil");
         eprintln!("chi: building the hil firmware with {}", bundle.display());
         firmware::build::build(bundle, firmware::build::Job::Hil, &elf)?;
-        let serving = firmware::qemu::Serving::start(&elf, true, Duration::from_secs(30))?;
-        let reader = serving.stream.try_clone()?;
-        let writer = serving.stream.try_clone()?;
-        _qemu = Some(serving);
+        let qemu = firmware::qemu::Serving::start(&elf, true, Duration::from_secs(30))?;
+        let reader = qemu.stream.try_clone()?;
+        let writer = qemu.stream.try_clone()?;
+        serving = Some(qemu);
         firmware::client::Client::new(reader, writer)
     } else {
         let Some(port) = serial else {
@@ -579,67 +640,105 @@ fn hil(
             .with_context(|| format!("opening {}", port.display()))?;
         firmware::client::Client::new(file.try_clone()?, file)
     };
+    Ok((client, serving))
+}
+
+/// Half-Cheetah in MuJoCo on the host, actions from the firmware, each checked against the
+/// host's controller; with `run`, the normalised return against that run's host CHI (`K` =
+/// 500, f32 ensemble) and a random policy on the same start states.
+#[cfg(feature = "mujoco")]
+fn hil_half_cheetah(
+    bundle: &Path,
+    bytes: &chi_embedded::bundle::owned::AlignedBytes,
+    qemu: bool,
+    serial: Option<&Path>,
+    (seed, episodes): (u64, u32),
+    run: Option<&Path>,
+) -> Result<()> {
+    use chi_host::envs::half_cheetah::{ACT, HalfCheetah, OBS, default_model};
+    let (mut client, _qemu) = connect(bundle, qemu, serial)?;
+    let mut env = HalfCheetah::new(&default_model())?;
+    let seeds: Vec<u64> = (0..u64::from(episodes.max(1))).map(|e| seed + e).collect();
+    let mut returns = Vec::new();
+    for &seed in &seeds {
+        let r = firmware::hil::half_cheetah_episode(&mut client, bytes.as_bytes(), &mut env, seed)?;
+        println!(
+            "hil episode (Half-Cheetah, seed {seed}, {}): return {:.3} over {} steps, actions crc {:#010x}",
+            if qemu { "QEMU" } else { "board" },
+            r.ret,
+            r.steps,
+            r.actions_crc
+        );
+        print_cost(&r, qemu)?;
+        returns.push(r.ret);
+    }
+    if let Some(dir) = run {
+        let run = Run::<OBS, ACT, world::HalfCheetah>::reopen(dir)?;
+        print_normalised(
+            &returns,
+            &run.chi_returns(&seeds)?,
+            &run.random_returns(&seeds)?,
+        );
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "mujoco"))]
+fn hil_half_cheetah(
+    _: &Path,
+    _: &chi_embedded::bundle::owned::AlignedBytes,
+    _: bool,
+    _: Option<&Path>,
+    _: (u64, u32),
+    _: Option<&Path>,
+) -> Result<()> {
+    bail!(
+        "this chi was built without MuJoCo: run `cargo xtask setup`, then build chi-host with `--features mujoco`"
+    )
+}
+
+/// Cost of the board's decisions, and whether each equals the host's (an error if not).
+fn print_cost(r: &firmware::hil::HilReport, qemu: bool) -> Result<()> {
+    let to_unit = |ticks: f64| {
+        if qemu {
+            firmware::instructions(ticks.round() as u64)
+        } else {
+            ticks
+        }
+    };
     let unit = if qemu {
         "instructions (QEMU -icount)"
     } else {
         "cycles"
     };
-    let mut returns = Vec::new();
-    for e in 0..u64::from(episodes.max(1)) {
-        let r = firmware::hil::point_mass_episode(&mut client, bytes.as_bytes(), steps, seed + e)?;
-        let s = &r.summary;
-        let per_step = if qemu {
-            firmware::instructions(r.mean_ticks().round() as u64)
-        } else {
-            r.mean_ticks()
-        };
-        let worst = r.ticks.iter().copied().max().unwrap_or(0);
-        let worst = if qemu {
-            firmware::instructions(u64::from(worst))
-        } else {
-            f64::from(worst)
-        };
-        println!(
-            "hil episode (seed {}, {}): return {:.4}, reached goal: {}, final state ({:.3}, {:.3}), actions crc {:#010x}",
-            seed + e,
-            if qemu { "QEMU" } else { "board" },
-            s.ret,
-            s.first_success
-                .map_or("no".to_string(), |n| format!("at step {n}")),
-            s.final_state[0],
-            s.final_state[1],
-            s.actions_crc
-        );
-        println!(
-            "  {per_step:.0} {unit} per control step (worst {worst:.0}): {:.0} steps/s at 168 MHz",
-            firmware::CORE_HZ / worst.max(1.0)
-        );
-        match &r.first_mismatch {
-            None => println!("  every action equals the host controller's, bit for bit"),
-            Some((step, board, host)) => bail!(
-                "{} of {} actions differ from the host's; first at step {step}: board {board:?}, host {host:?}",
-                r.mismatches,
-                s.steps
-            ),
+    let per_step = to_unit(r.mean_ticks());
+    let worst = to_unit(f64::from(r.ticks.iter().copied().max().unwrap_or(0)));
+    println!(
+        "  {per_step:.0} {unit} per control step (worst {worst:.0}): {:.1} steps/s at 168 MHz",
+        firmware::CORE_HZ / worst.max(1.0)
+    );
+    match &r.first_mismatch {
+        None => {
+            println!("  every action equals the host controller's, bit for bit");
+            Ok(())
         }
-        returns.push(s.ret);
+        Some((step, board, host)) => bail!(
+            "{} of {} actions differ from the host's; first at step {step}: board {board:?}, host {host:?}",
+            r.mismatches,
+            r.steps
+        ),
     }
-    if let Some(dir) = run {
-        let run = PointMassRun::reopen(dir)?;
-        let n = returns.len() as u32;
-        let geometry = run.config().geometry;
-        let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len().max(1) as f32;
-        let host: Vec<f32> = run.evaluate(n)?.iter().map(|e| e.ret).collect();
-        let random: Vec<f32> = (0..u64::from(n))
-            .map(|e| episode::random_return(geometry, steps, seed + e))
-            .collect();
-        let (b, h, r) = (mean(&returns), mean(&host), mean(&random));
-        println!(
-            "normalised return {:.3} over {n} episodes: board {b:.3}, host CHI at the paper's settings (K = 500, f32 ensemble) {h:.3}, random policy {r:.3}",
-            (b - r) / (h - r)
-        );
-    }
-    Ok(())
+}
+
+/// The board's mean return normalised between a random policy (0) and the host's CHI (1).
+fn print_normalised(board: &[f32], host: &[f32], random: &[f32]) {
+    let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len().max(1) as f32;
+    let (b, h, r) = (mean(board), mean(host), mean(random));
+    println!(
+        "normalised return {:.3} over {} episodes: board {b:.3}, host CHI at the paper's settings (K = 500, f32 ensemble) {h:.3}, random policy {r:.3}",
+        (b - r) / (h - r),
+        board.len()
+    );
 }
 
 fn bench(bundle: &Path) -> Result<()> {

@@ -295,6 +295,37 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
         ))
     }
 
+    /// Returns of noise-free episodes of the CHI controller at the host's settings (`K` =
+    /// 500, the f32 ensemble): episode `i` starts from `env.reset(seeds[i])` and plans with
+    /// seed `seeds[i]`. The 1 of a board's normalised return.
+    pub fn chi_returns(&self, seeds: &[u64]) -> Result<Vec<f32>> {
+        seeds
+            .iter()
+            .map(|&seed| {
+                let mut chi = self.controller(seed)?;
+                let mut env = W::env(&self.config)?;
+                Ok(episode_return(&mut env, seed, |s| {
+                    chi.act(s, &mut Unlimited).action
+                }))
+            })
+            .collect()
+    }
+
+    /// Returns of a uniformly random policy on the episodes of [`Self::chi_returns`]: the 0
+    /// of a normalised return.
+    pub fn random_returns(&self, seeds: &[u64]) -> Result<Vec<f32>> {
+        seeds
+            .iter()
+            .map(|&seed| {
+                let mut rng = ChiRng::new(seed);
+                let mut env = W::env(&self.config)?;
+                Ok(episode_return(&mut env, seed, |_| {
+                    core::array::from_fn(|_| rng.symmetric_uniform())
+                }))
+            })
+            .collect()
+    }
+
     fn sac_batch(&self, rng: &mut ChiRng) -> Batch {
         let n = self.config.sac.batch;
         let use_model = self.agent == AgentKind::Chi
@@ -631,6 +662,23 @@ impl PointMassRun {
                 })
             })
             .collect()
+    }
+}
+
+/// Return of one episode from `env.reset(seed)` until the environment ends it.
+fn episode_return<const S: usize, const A: usize>(
+    env: &mut impl Env<S, A>,
+    seed: u64,
+    mut policy: impl FnMut(&[f32; S]) -> [f32; A],
+) -> f32 {
+    let (mut state, mut ret) = (env.reset(seed), 0.0);
+    loop {
+        let step = env.step(&policy(&state));
+        ret += step.reward;
+        state = step.obs;
+        if step.terminated || step.truncated {
+            return ret;
+        }
     }
 }
 

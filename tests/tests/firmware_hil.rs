@@ -46,7 +46,7 @@ fn board_over_usart_acts_as_the_host_and_survives_bad_frames() {
 
     // (a) A whole episode, every action compared with the host's controller.
     let report = point_mass_episode(&mut client, bytes.as_bytes(), 60, 4).unwrap();
-    assert_eq!(report.summary.steps, 60);
+    assert_eq!(report.steps, 60);
     assert_eq!(
         report.mismatches, 0,
         "first difference (step, board, host): {:?}",
@@ -140,4 +140,39 @@ fn a_board_with_other_weights_is_refused_by_the_host() {
     let other = other.encode().unwrap();
     let err = point_mass_episode(&mut client, other.as_bytes(), 5, 0).unwrap_err();
     assert!(err.to_string().contains("the board runs bundle"), "{err:#}");
+}
+
+/// Half-Cheetah: MuJoCo on the host, the board's controller at the cheetah sizes (int8,
+/// random weights, so the planner runs every step) for a whole 100-step episode, every
+/// action equal to the host's, within the 0.2 s control period at 168 MHz.
+#[cfg(feature = "mujoco")]
+#[test]
+fn half_cheetah_episode_over_usart_acts_as_the_host() {
+    use chi_embedded::bundle::Precision;
+    use chi_embedded::bundle::testing::half_cheetah_spec;
+    use chi_host::envs::half_cheetah::{EPISODE_STEPS, HalfCheetah, default_model};
+    use chi_host::firmware::hil::half_cheetah_episode;
+
+    let bytes = half_cheetah_spec(Precision::I8, 8).encode().unwrap();
+    let (_serving, mut client) = serve("hil-cheetah-i8", bytes.as_bytes());
+    let mut env = HalfCheetah::new(&default_model()).unwrap();
+    let report = half_cheetah_episode(&mut client, bytes.as_bytes(), &mut env, 2).unwrap();
+    assert_eq!(report.steps, EPISODE_STEPS);
+    assert_eq!(
+        report.mismatches, 0,
+        "first difference (step, board, host): {:?}",
+        report.first_mismatch
+    );
+    assert!(report.ret.is_finite());
+    assert!(
+        report.iterations.iter().all(|i| *i == 1),
+        "one Eq. 4 iteration a step"
+    );
+    let worst = report.ticks.iter().copied().max().unwrap_or(u32::MAX);
+    // Instructions under -icount: 0.2 s at 168 MHz is 33.6 M.
+    let instructions = chi_host::firmware::instructions(u64::from(worst));
+    assert!(
+        instructions < 33.6e6,
+        "worst step {instructions} instructions"
+    );
 }

@@ -311,7 +311,7 @@ fn test() -> Result<()> {
         "--workspace",
         "--all-targets",
         "--features",
-        "chi-host/mujoco",
+        "chi-host/mujoco,chi-e2e/mujoco",
         "--",
         "-D",
         "warnings",
@@ -358,8 +358,13 @@ fn test() -> Result<()> {
 /// every test binary's result (the last binary cargo runs is often a doc-test with 0 tests).
 fn cargo_test() -> Result<()> {
     let mut cmd = cargo();
-    cmd.args(["test", "--workspace", "--features", "chi-host/mujoco"])
-        .stdout(Stdio::piped());
+    cmd.args([
+        "test",
+        "--workspace",
+        "--features",
+        "chi-host/mujoco,chi-e2e/mujoco",
+    ])
+    .stdout(Stdio::piped());
     eprintln!("xtask: $ {}", show(&cmd));
     let mut child = cmd.spawn().context("cannot start cargo test")?;
     let (mut passed, mut failed) = (0u64, 0u64);
