@@ -180,6 +180,17 @@ impl TrainConfig {
         c
     }
 
+    /// Half-Cheetah at the sizes the board runs (`reference::half_cheetah`: ensemble 3 x
+    /// (3 x 64), actor 2 x 64), so the run exports straight to the firmware; everything else
+    /// as [`Self::half_cheetah`].
+    pub fn half_cheetah_board() -> Self {
+        let mut c = Self::half_cheetah();
+        c.ensemble.members = chi_embedded::reference::half_cheetah::E;
+        c.ensemble.hidden = chi_embedded::reference::half_cheetah::HE;
+        c.sac.actor_hidden = chi_embedded::reference::half_cheetah::HP;
+        c
+    }
+
     /// Reads overrides from a TOML file on top of `self` (unknown keys are errors).
     pub fn with_file(self, path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)

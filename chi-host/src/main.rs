@@ -31,7 +31,8 @@ struct Cli {
 enum Preset {
     /// The paper's (Appendix B, C): ensemble 5 x (3 x 350), SAC 256.
     Paper,
-    /// What the board runs: ensemble 2 x (3 x 32), actor 2 x 32.
+    /// What the board runs: point mass ensemble 2 x (3 x 32), actor 2 x 32; Half-Cheetah
+    /// ensemble 3 x (3 x 64), actor 2 x 64.
     Board,
 }
 
@@ -115,9 +116,10 @@ enum Command {
         /// The run directory (OUT/<agent>-seed<N> of `chi train`).
         #[arg(long)]
         run: PathBuf,
-        /// Planner samples K the bundles declare (the firmware's compiled K).
-        #[arg(long, default_value_t = chi_embedded::reference::point_mass::K as u32)]
-        samples: u32,
+        /// Planner samples K the bundles declare (default: the firmware's compiled K for the
+        /// run's task).
+        #[arg(long)]
+        samples: Option<u32>,
         /// Directory for bundle-f32.chib and bundle-int8.chib (default: the run's).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -257,11 +259,7 @@ impl Command {
                     (EnvName::PointMass, Preset::Paper) => TrainConfig::default(),
                     (EnvName::PointMass, Preset::Board) => TrainConfig::board(),
                     (EnvName::HalfCheetah, Preset::Paper) => TrainConfig::half_cheetah(),
-                    (EnvName::HalfCheetah, Preset::Board) => {
-                        bail!(
-                            "--preset board is the point mass's board sizes; Half-Cheetah has only --preset paper"
-                        )
-                    }
+                    (EnvName::HalfCheetah, Preset::Board) => TrainConfig::half_cheetah_board(),
                 };
                 if let Some(path) = config {
                     c = c.with_file(&path)?;
@@ -454,13 +452,42 @@ fn train_one<const S: usize, const A: usize, W: World<S, A>>(
 }
 
 fn export(
-    dir: &std::path::Path,
-    samples: u32,
-    out: Option<&std::path::Path>,
+    dir: &Path,
+    samples: Option<u32>,
+    out: Option<&Path>,
     iterations: Option<u32>,
     one_per_sample: bool,
 ) -> Result<()> {
-    let run = PointMassRun::reopen(dir)?;
+    let identity = std::fs::read_to_string(dir.join("run.toml"))
+        .with_context(|| format!("{} is not a training run (no run.toml)", dir.display()))?;
+    let identity: toml::Table =
+        toml::from_str(&identity).with_context(|| format!("{}/run.toml", dir.display()))?;
+    let options = (out, iterations, one_per_sample);
+    match world::recorded(&identity) {
+        world::PointMass::NAME => {
+            let samples = samples.unwrap_or(chi_embedded::reference::point_mass::K as u32);
+            export_run(&PointMassRun::reopen(dir)?, dir, samples, options)
+        }
+        #[cfg(feature = "mujoco")]
+        world::HalfCheetah::NAME => {
+            use chi_host::envs::half_cheetah::{ACT, OBS};
+            let samples = samples.unwrap_or(chi_embedded::reference::half_cheetah::K as u32);
+            let run = Run::<OBS, ACT, world::HalfCheetah>::reopen(dir)?;
+            export_run(&run, dir, samples, options)
+        }
+        other => bail!(
+            "{} is a {other} run, which this chi cannot open (Half-Cheetah needs the mujoco feature)",
+            dir.display()
+        ),
+    }
+}
+
+fn export_run<const S: usize, const A: usize, W: World<S, A>>(
+    run: &Run<S, A, W>,
+    dir: &Path,
+    samples: u32,
+    (out, iterations, one_per_sample): (Option<&Path>, Option<u32>, bool),
+) -> Result<()> {
     let out = out.unwrap_or(dir);
     std::fs::create_dir_all(out)?;
     let mut spec = run.spec(samples)?;
@@ -498,6 +525,11 @@ fn export(
             c.success.0,
             c.return_int8,
             c.success.1
+        ),
+        None if spec.header.task == Task::HalfCheetah => println!(
+            "\nclosed-loop int8 check: Half-Cheetah's physics is MuJoCo's, so compare the bundles \
+             on the board: `chi hil BUNDLE --qemu --env half-cheetah --run {}` for each",
+            dir.display()
         ),
         None => println!(
             "\nno int8 check: the board's controller is compiled for {}, this run's sizes differ",
