@@ -16,10 +16,10 @@ features=""
 [ "$env" = half-cheetah ] && features="--features mujoco"
 # shellcheck disable=SC2086
 cargo build --quiet --release -p chi-host $features
-# One compute thread per run: candle's pool and matrixmultiply's would otherwise make
+# One compute thread per run: candle's pool would otherwise make
 # parallel runs fight for the cores (measured on the point mass: two runs at once, each with
 # the full pool, took 4x longer per episode).
-export RAYON_NUM_THREADS=1 MATMUL_NUM_THREADS=1
+export RAYON_NUM_THREADS=1
 mkdir -p "$out"
 jobs() {
   for seed in $seeds; do

@@ -13,6 +13,10 @@ use chi_embedded::nn::Activation;
 use chi_embedded::normaliser::normalise;
 use chi_embedded::policy::{AmortisedPolicy, LogStdBounds, SquashedGaussian};
 
+/// Each product on one thread: with `gemm-threads` the ensemble splits rows across threads
+/// instead ([`HostEnsemble`]'s `predict`).
+const PARALLELISM: gemm::Parallelism = gemm::Parallelism::None;
+
 /// A dense layer `y = W x + b`, weights row-major `rows x cols` (int8 dequantised).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Layer {
@@ -45,23 +49,30 @@ impl Layer {
             return;
         }
         // SAFETY: x is n x cols (asserted), W is rows x cols (built from a checked layer),
-        // y is n x rows (just filled); the strides below address exactly those elements.
+        // y is n x rows (just filled); the strides below address exactly those elements:
+        // dst y (n x rows, row-major), lhs x (n x cols, row-major), rhs W^T (cols x rows:
+        // element (c, r) is W[r cols + c]).
         unsafe {
-            matrixmultiply::sgemm(
+            gemm::gemm(
                 n,
-                self.cols,
                 self.rows,
-                1.0,
-                x.as_ptr(),
-                self.cols as isize,
-                1,
-                self.weights.as_ptr(),
-                1,
-                self.cols as isize,
-                1.0,
+                self.cols,
                 y.as_mut_ptr(),
-                self.rows as isize,
                 1,
+                self.rows as isize,
+                true,
+                x.as_ptr(),
+                1,
+                self.cols as isize,
+                self.weights.as_ptr(),
+                self.cols as isize,
+                1,
+                1.0,
+                1.0,
+                false,
+                false,
+                false,
+                PARALLELISM,
             );
         }
     }
@@ -113,7 +124,8 @@ pub struct HostEnsemble {
     out_mean: Vec<f32>,
     out_std: Vec<f32>,
     activation: Activation,
-    scratch: [Vec<f32>; 3],
+    /// Buffers of each worker (one without `gemm-threads`).
+    scratch: Vec<[Vec<f32>; 3]>,
 }
 
 impl HostEnsemble {
@@ -150,24 +162,93 @@ impl<const S: usize, const A: usize> Dynamics<S, A> for HostEnsemble {
         actions: &[[f32; A]],
         next: &mut [[f32; S]],
     ) {
-        let Some(m) = self.members.get(member) else {
+        let Self {
+            members,
+            in_mean,
+            in_inv_std,
+            out_mean,
+            out_std,
+            activation,
+            scratch,
+        } = self;
+        let Some(m) = members.get(member) else {
             next.iter_mut().zip(states).for_each(|(n, s)| *n = *s);
             return;
         };
+        let rows = Rows {
+            member: m,
+            in_mean,
+            in_inv_std,
+            out_mean,
+            out_std,
+            activation: *activation,
+        };
+        // With `gemm-threads`, the rows are split across the threads, each running whole
+        // single-threaded products on its share: one hand-off a prediction instead of one
+        // inside every product (measured on the planner bench: see
+        // experiments/half-cheetah-planner.md).
+        #[cfg(feature = "gemm-threads")]
+        {
+            use rayon::prelude::*;
+            let n = states.len().min(actions.len()).min(next.len());
+            let parts = rayon::current_num_threads().max(1);
+            if scratch.len() < parts {
+                scratch.resize_with(parts, Default::default);
+            }
+            let chunk = n.div_ceil(parts).max(1);
+            next[..n]
+                .par_chunks_mut(chunk)
+                .zip(states[..n].par_chunks(chunk))
+                .zip(actions[..n].par_chunks(chunk))
+                .zip(scratch.par_iter_mut())
+                .for_each(|(((next, states), actions), scratch)| {
+                    rows.predict(states, actions, next, scratch);
+                });
+        }
+        #[cfg(not(feature = "gemm-threads"))]
+        {
+            if scratch.is_empty() {
+                scratch.push(Default::default());
+            }
+            if let Some(scratch) = scratch.first_mut() {
+                rows.predict(states, actions, next, scratch);
+            }
+        }
+    }
+}
+
+/// What one member's prediction of a batch of rows reads.
+struct Rows<'a> {
+    member: &'a Member,
+    in_mean: &'a [f32],
+    in_inv_std: &'a [f32],
+    out_mean: &'a [f32],
+    out_std: &'a [f32],
+    activation: Activation,
+}
+
+impl Rows<'_> {
+    /// `next[k]` = `states[k]` + the member's mean state change, for each row.
+    fn predict<const S: usize, const A: usize>(
+        &self,
+        states: &[[f32; S]],
+        actions: &[[f32; A]],
+        next: &mut [[f32; S]],
+        [x, a, b]: &mut [Vec<f32>; 3],
+    ) {
         let n = states.len().min(actions.len()).min(next.len());
-        let [x, a, b] = &mut self.scratch;
         x.clear();
         for (s, act) in states.iter().zip(actions).take(n) {
-            normalise_into(s.iter().chain(act), &self.in_mean, &self.in_inv_std, x);
+            normalise_into(s.iter().chain(act), self.in_mean, self.in_inv_std, x);
         }
-        trunk(&m.hidden, self.activation, x, n, a, b);
-        m.mean.forward(a, n, b);
+        trunk(&self.member.hidden, self.activation, x, n, a, b);
+        self.member.mean.forward(a, n, b);
         for ((out, s), z) in next.iter_mut().zip(states).zip(b.chunks_exact(S)) {
             for (((o, s), z), (mean, std)) in out
                 .iter_mut()
                 .zip(s)
                 .zip(z)
-                .zip(self.out_mean.iter().zip(&self.out_std))
+                .zip(self.out_mean.iter().zip(self.out_std))
             {
                 let v = s + (z * std + mean);
                 *o = if v.is_finite() { v } else { *s };
