@@ -139,6 +139,10 @@ enum Command {
         /// Episodes (planner seeds 0..N).
         #[arg(long, default_value_t = 5)]
         episodes: u32,
+        /// Instead, compare planners on the run's model: CHI and CEM-MPC at each of these
+        /// iteration counts (a list: `1,3,5`), mean return over the episodes.
+        #[arg(long, value_delimiter = ',')]
+        iterations: Vec<u32>,
     },
     /// Draw learning curves (mean and 95% band over seeds) and Figure 1's statistics from
     /// the runs below a directory, as PNG and SVG.
@@ -289,7 +293,12 @@ impl Command {
                 }
                 Ok(())
             }
-            Self::Eval { run, episodes } => {
+            Self::Eval {
+                run,
+                episodes,
+                iterations,
+            } if !iterations.is_empty() => planner_sweep(&run, episodes, &iterations),
+            Self::Eval { run, episodes, .. } => {
                 let r = PointMassRun::reopen(&run)?;
                 let results = r.evaluate(episodes)?;
                 let n = results.len().max(1) as f32;
@@ -480,6 +489,64 @@ fn export(
             dir.display()
         ),
     }
+}
+
+/// CHI and CEM-MPC at each iteration count on a run's learned model: mean return, and the
+/// model rows a step each evaluates (iterations x K x members, or x K with one member per
+/// sample).
+fn planner_sweep(dir: &Path, episodes: u32, iterations: &[u32]) -> Result<()> {
+    let identity = std::fs::read_to_string(dir.join("run.toml"))
+        .with_context(|| format!("{} is not a training run (no run.toml)", dir.display()))?;
+    let identity: toml::Table =
+        toml::from_str(&identity).with_context(|| format!("{}/run.toml", dir.display()))?;
+    match world::recorded(&identity) {
+        world::PointMass::NAME => sweep(&PointMassRun::reopen(dir)?, episodes, iterations),
+        #[cfg(feature = "mujoco")]
+        world::HalfCheetah::NAME => {
+            use chi_host::envs::half_cheetah::{ACT, OBS};
+            sweep(
+                &Run::<OBS, ACT, world::HalfCheetah>::reopen(dir)?,
+                episodes,
+                iterations,
+            )
+        }
+        other => bail!(
+            "{} is a {other} run, which this chi cannot open (Half-Cheetah needs the mujoco feature)",
+            dir.display()
+        ),
+    }
+}
+
+fn sweep<const S: usize, const A: usize, W: World<S, A>>(
+    run: &Run<S, A, W>,
+    episodes: u32,
+    iterations: &[u32],
+) -> Result<()> {
+    let seeds: Vec<u64> = (0..u64::from(episodes.max(1))).collect();
+    let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len().max(1) as f32;
+    let random = mean(&run.random_returns(&seeds)?);
+    println!(
+        "planners on the learned model of {} episodes, {} noise-free episodes (planner seeds 0..{}); random policy {random:.3}",
+        run.episodes_done(),
+        seeds.len(),
+        seeds.len()
+    );
+    println!("agent  iterations  model rows a step  mean return");
+    for &i in iterations {
+        for (agent, config) in [
+            (AgentKind::Chi, run.config().chi.planner),
+            (AgentKind::Cem, run.config().cem.planner),
+        ] {
+            let members = match config.propagation {
+                chi_embedded::planner::Propagation::AllMembers => run.config().ensemble.members,
+                chi_embedded::planner::Propagation::OnePerSample => 1,
+            };
+            let rows = u64::from(i) * chi_host::train::PLANNER_SAMPLES as u64 * members as u64;
+            let ret = mean(&run.planner_returns(agent, i, &seeds)?);
+            println!("{:<6} {i:>10}  {rows:>17}  {ret:>11.3}", agent.name());
+        }
+    }
+    Ok(())
 }
 
 fn export_run<const S: usize, const A: usize, W: World<S, A>>(

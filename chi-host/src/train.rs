@@ -311,6 +311,47 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
             .collect()
     }
 
+    /// Noise-free returns of a planning agent on this run's learned model with `iterations`
+    /// planner iterations a step: CHI (the controller, its planner starting from the policy's
+    /// proposal) or CEM-MPC (elites, from the uninformed prior every step); episodes as in
+    /// [`Self::chi_returns`]. How much planning each needs for a return.
+    pub fn planner_returns(
+        &self,
+        agent: AgentKind,
+        iterations: u32,
+        seeds: &[u64],
+    ) -> Result<Vec<f32>> {
+        let mut spec = self.spec(PLANNER_SAMPLES as u32)?;
+        seeds
+            .iter()
+            .map(|&seed| {
+                let mut env = W::env(&self.config)?;
+                Ok(match agent {
+                    AgentKind::Chi => {
+                        let mut controller = spec.header.controller;
+                        controller.planner.iterations = iterations;
+                        let mut chi: HostChi<W::Reward, S, A> = Controller::new(
+                            HostPolicy::from_spec(&spec),
+                            HostEnsemble::from_spec(&spec),
+                            W::reward(),
+                            controller,
+                            seed,
+                        );
+                        episode_return(&mut env, seed, |s| chi.act(s, &mut Unlimited).action)
+                    }
+                    AgentKind::Cem | AgentKind::Sac => {
+                        let mut planner = self.config.cem.planner;
+                        planner.iterations = iterations;
+                        spec.header.controller.planner = planner;
+                        let mut cem =
+                            HostCem::new(HostEnsemble::from_spec(&spec), W::reward(), seed);
+                        episode_return(&mut env, seed, |s| cem.act(&planner, s))
+                    }
+                })
+            })
+            .collect()
+    }
+
     /// Returns of a uniformly random policy on the episodes of [`Self::chi_returns`]: the 0
     /// of a normalised return.
     pub fn random_returns(&self, seeds: &[u64]) -> Result<Vec<f32>> {

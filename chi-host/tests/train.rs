@@ -146,6 +146,26 @@ fn cli_trains_exports_and_the_board_controller_accepts_the_bundles() {
         o.status.success() && text.contains("noise-free episodes") && text.contains("episode 1:"),
         "{text}"
     );
+    // Planners compared on the run's model: a row per agent and iteration count.
+    let o = Command::new(chi)
+        .args(["eval", "--episodes", "1", "--iterations", "1,2", "--run"])
+        .arg(&run)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for row in [
+        "chi             1",
+        "cem             1",
+        "chi             2",
+        "cem             2",
+    ] {
+        assert!(text.contains(row), "no '{row}' in:\n{text}");
+    }
     let figures = out.join("figures");
     let o = Command::new(chi)
         .args(["plot", "--runs"])
