@@ -467,12 +467,8 @@ fn export(
     iterations: Option<u32>,
     one_per_sample: bool,
 ) -> Result<()> {
-    let identity = std::fs::read_to_string(dir.join("run.toml"))
-        .with_context(|| format!("{} is not a training run (no run.toml)", dir.display()))?;
-    let identity: toml::Table =
-        toml::from_str(&identity).with_context(|| format!("{}/run.toml", dir.display()))?;
     let options = (out, iterations, one_per_sample);
-    match world::recorded(&identity) {
+    match recorded_task(dir)?.as_str() {
         world::PointMass::NAME => {
             let samples = samples.unwrap_or(chi_embedded::reference::point_mass::K as u32);
             export_run(&PointMassRun::reopen(dir)?, dir, samples, options)
@@ -491,15 +487,20 @@ fn export(
     }
 }
 
-/// CHI and CEM-MPC at each iteration count on a run's learned model: mean return, and the
-/// model rows a step each evaluates (iterations x K x members, or x K with one member per
-/// sample).
-fn planner_sweep(dir: &Path, episodes: u32, iterations: &[u32]) -> Result<()> {
+/// The task a run directory's `run.toml` records.
+fn recorded_task(dir: &Path) -> Result<String> {
     let identity = std::fs::read_to_string(dir.join("run.toml"))
         .with_context(|| format!("{} is not a training run (no run.toml)", dir.display()))?;
     let identity: toml::Table =
         toml::from_str(&identity).with_context(|| format!("{}/run.toml", dir.display()))?;
-    match world::recorded(&identity) {
+    Ok(world::recorded(&identity).to_string())
+}
+
+/// CHI and CEM-MPC at each iteration count on a run's learned model: mean return, and the
+/// model rows a step each evaluates (iterations x K x members, or x K with one member per
+/// sample).
+fn planner_sweep(dir: &Path, episodes: u32, iterations: &[u32]) -> Result<()> {
+    match recorded_task(dir)?.as_str() {
         world::PointMass::NAME => sweep(&PointMassRun::reopen(dir)?, episodes, iterations),
         #[cfg(feature = "mujoco")]
         world::HalfCheetah::NAME => {
