@@ -13,6 +13,8 @@ use chi_embedded::nn::Activation;
 use chi_embedded::normaliser::normalise;
 use chi_embedded::policy::{AmortisedPolicy, LogStdBounds, SquashedGaussian};
 
+mod packed;
+
 /// Each product on one thread: with `gemm-threads` the ensemble splits rows across threads
 /// instead ([`HostEnsemble`]'s `predict`).
 const PARALLELISM: gemm::Parallelism = gemm::Parallelism::None;
@@ -24,22 +26,44 @@ pub struct Layer {
     cols: usize,
     weights: Vec<f32>,
     bias: Vec<f32>,
+    /// The same weights packed for the AVX-512 kernel, where this CPU has it.
+    packed: Option<packed::Packed>,
 }
 
 impl From<&OwnedLayer> for Layer {
     fn from(l: &OwnedLayer) -> Self {
+        let weights = l.dequantised();
         Self {
             rows: l.rows,
             cols: l.cols,
-            weights: l.dequantised(),
+            packed: packed::Packed::new(l.rows, l.cols, &weights, &l.bias),
+            weights,
             bias: l.bias.clone(),
         }
     }
 }
 
 impl Layer {
-    /// `y[n x rows] = x[n x cols] W^T + b`.
-    pub fn forward(&self, x: &[f32], n: usize, y: &mut Vec<f32>) {
+    /// `y[n x rows] = activation(x[n x cols] W^T + b)` (no activation: `None`).
+    pub fn forward(&self, x: &[f32], n: usize, y: &mut Vec<f32>, activation: Option<Activation>) {
+        match &self.packed {
+            Some(p) => {
+                p.forward(x, n, y, activation == Some(Activation::Relu));
+                if let Some(a) = activation.filter(|a| *a != Activation::Relu) {
+                    a.apply(y);
+                }
+            }
+            None => {
+                self.forward_gemm(x, n, y);
+                if let Some(a) = activation {
+                    a.apply(y);
+                }
+            }
+        }
+    }
+
+    /// `y[n x rows] = x[n x cols] W^T + b` through the `gemm` crate: CPUs without AVX-512F.
+    fn forward_gemm(&self, x: &[f32], n: usize, y: &mut Vec<f32>) {
         assert_eq!(x.len(), n * self.cols, "layer input width");
         y.clear();
         for _ in 0..n {
@@ -90,8 +114,7 @@ fn trunk(
     a.clear();
     a.extend_from_slice(x);
     for layer in layers {
-        layer.forward(a, n, b);
-        activation.apply(b);
+        layer.forward(a, n, b, Some(activation));
         std::mem::swap(a, b);
     }
 }
@@ -242,7 +265,7 @@ impl Rows<'_> {
             normalise_into(s.iter().chain(act), self.in_mean, self.in_inv_std, x);
         }
         trunk(&self.member.hidden, self.activation, x, n, a, b);
-        self.member.mean.forward(a, n, b);
+        self.member.mean.forward(a, n, b, None);
         for ((out, s), z) in next.iter_mut().zip(states).zip(b.chunks_exact(S)) {
             for (((o, s), z), (mean, std)) in out
                 .iter_mut()
@@ -300,8 +323,8 @@ impl<const S: usize, const A: usize> AmortisedPolicy<S, A> for HostPolicy {
         let (mut a, mut b) = (Vec::new(), Vec::new());
         trunk(&self.hidden, self.activation, &x, 1, &mut a, &mut b);
         let (mut mean, mut log_std) = (Vec::new(), Vec::new());
-        self.mean.forward(&a, 1, &mut mean);
-        self.log_std.forward(&a, 1, &mut log_std);
+        self.mean.forward(&a, 1, &mut mean, None);
+        self.log_std.forward(&a, 1, &mut log_std, None);
         let mut out = SquashedGaussian {
             mean: [0.0; A],
             std: [0.0; A],
