@@ -229,6 +229,27 @@ fn both(
     Ok(vec![png, svg])
 }
 
+/// The task the runs below `runs` trained on, from the first `run.toml` (runs older than
+/// the task field were all on the point mass).
+fn task(runs: &Path) -> Result<String> {
+    let mut tomls: Vec<PathBuf> = std::fs::read_dir(runs)
+        .with_context(|| format!("cannot read runs in '{}'", runs.display()))?
+        .filter_map(|e| Some(e.ok()?.path().join("run.toml")))
+        .filter(|p| p.is_file())
+        .collect();
+    tomls.sort();
+    let Some(first) = tomls.first() else {
+        return Ok("point-mass".into());
+    };
+    let identity: toml::Table = toml::from_str(&std::fs::read_to_string(first)?)
+        .with_context(|| format!("{}", first.display()))?;
+    Ok(identity
+        .get("env")
+        .and_then(|v| v.as_str())
+        .unwrap_or("point-mass")
+        .to_string())
+}
+
 /// Draws every figure for the runs in `runs` into `out`; returns the files written.
 pub fn figures(runs: &Path, out: &Path) -> Result<Vec<PathBuf>> {
     let curves = load(runs)?;
@@ -246,10 +267,11 @@ pub fn figures(runs: &Path, out: &Path) -> Result<Vec<PathBuf>> {
             })
             .collect()
     };
+    let title = format!("{}: return per episode (mean, 95% band)", task(runs)?);
     let mut files = both(
         out,
         "learning_curves",
-        "Point mass: return per episode (mean, 95% band)",
+        &title,
         "return",
         &per_agent(|c| &c.ret),
     )?;
@@ -439,5 +461,26 @@ mod tests {
         assert!(
             (f64::from(hi) - 2.0 - half).abs() < 1e-5 && (f64::from(lo) - 2.0 + half).abs() < 1e-5
         );
+    }
+
+    #[test]
+    fn figures_are_titled_with_the_runs_task() {
+        let dir = std::env::temp_dir().join(format!("chi-plot-task-{}", std::process::id()));
+        let run = dir.join("chi-seed0");
+        std::fs::create_dir_all(&run).unwrap();
+        assert_eq!(
+            task(&dir).unwrap(),
+            "point-mass",
+            "no run.toml: the point mass"
+        );
+        std::fs::write(
+            run.join("run.toml"),
+            "agent = \"chi\"\nenv = \"half-cheetah\"\nseed = 0\n",
+        )
+        .unwrap();
+        assert_eq!(task(&dir).unwrap(), "half-cheetah");
+        std::fs::write(run.join("run.toml"), "agent = ").unwrap();
+        assert!(task(&dir).is_err(), "a broken run.toml is an error");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
