@@ -9,6 +9,8 @@ use anyhow::{Context, Result, bail};
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
+use crate::world::{PointMass, World};
+
 /// Where a sans-serif font is looked for (Debian's fonts-dejavu-core), unless `CHI_FONT`
 /// names one.
 const FONT_PATHS: [&str; 2] = [
@@ -229,8 +231,8 @@ fn both(
     Ok(vec![png, svg])
 }
 
-/// The task the runs below `runs` trained on, from the first `run.toml` (runs older than
-/// the task field were all on the point mass).
+/// The task the runs below `runs` trained on, as the first `run.toml` records it
+/// ([`crate::world::recorded`]); no run.toml at all: the point mass.
 fn task(runs: &Path) -> Result<String> {
     let mut tomls: Vec<PathBuf> = std::fs::read_dir(runs)
         .with_context(|| format!("cannot read runs in '{}'", runs.display()))?
@@ -239,15 +241,11 @@ fn task(runs: &Path) -> Result<String> {
         .collect();
     tomls.sort();
     let Some(first) = tomls.first() else {
-        return Ok("point-mass".into());
+        return Ok(PointMass::NAME.into());
     };
     let identity: toml::Table = toml::from_str(&std::fs::read_to_string(first)?)
         .with_context(|| format!("{}", first.display()))?;
-    Ok(identity
-        .get("env")
-        .and_then(|v| v.as_str())
-        .unwrap_or("point-mass")
-        .to_string())
+    Ok(crate::world::recorded(&identity).to_string())
 }
 
 /// Draws every figure for the runs in `runs` into `out`; returns the files written.
