@@ -24,21 +24,32 @@ const PARALLELISM: gemm::Parallelism = gemm::Parallelism::None;
 pub struct Layer {
     rows: usize,
     cols: usize,
-    weights: Vec<f32>,
-    bias: Vec<f32>,
-    /// The same weights packed for the AVX-512 kernel, where this CPU has it.
-    packed: Option<packed::Packed>,
+    kernel: Kernel,
+}
+
+/// How a layer multiplies: the weights are held in the one layout its kernel reads.
+#[derive(Clone, Debug, PartialEq)]
+enum Kernel {
+    /// Packed for the AVX-512 kernel, where this CPU has it.
+    Packed(packed::Packed),
+    /// Row-major for the `gemm` crate: CPUs without AVX-512F.
+    Gemm { weights: Vec<f32>, bias: Vec<f32> },
 }
 
 impl From<&OwnedLayer> for Layer {
     fn from(l: &OwnedLayer) -> Self {
         let weights = l.dequantised();
+        let kernel = match packed::Packed::new(l.rows, l.cols, &weights, &l.bias) {
+            Some(p) => Kernel::Packed(p),
+            None => Kernel::Gemm {
+                weights,
+                bias: l.bias.clone(),
+            },
+        };
         Self {
             rows: l.rows,
             cols: l.cols,
-            packed: packed::Packed::new(l.rows, l.cols, &weights, &l.bias),
-            weights,
-            bias: l.bias.clone(),
+            kernel,
         }
     }
 }
@@ -46,28 +57,29 @@ impl From<&OwnedLayer> for Layer {
 impl Layer {
     /// `y[n x rows] = activation(x[n x cols] W^T + b)` (no activation: `None`).
     pub fn forward(&self, x: &[f32], n: usize, y: &mut Vec<f32>, activation: Option<Activation>) {
-        match &self.packed {
-            Some(p) => {
-                p.forward(x, n, y, activation == Some(Activation::Relu));
-                if let Some(a) = activation.filter(|a| *a != Activation::Relu) {
-                    a.apply(y);
-                }
+        let relu = activation == Some(Activation::Relu);
+        // The packed kernel applies ReLU as it stores; anything else is a pass afterwards.
+        let after = match &self.kernel {
+            Kernel::Packed(p) => {
+                p.forward(x, n, y, relu);
+                activation.filter(|_| !relu)
             }
-            None => {
-                self.forward_gemm(x, n, y);
-                if let Some(a) = activation {
-                    a.apply(y);
-                }
+            Kernel::Gemm { weights, bias } => {
+                self.forward_gemm(weights, bias, x, n, y);
+                activation
             }
+        };
+        if let Some(a) = after {
+            a.apply(y);
         }
     }
 
-    /// `y[n x rows] = x[n x cols] W^T + b` through the `gemm` crate: CPUs without AVX-512F.
-    fn forward_gemm(&self, x: &[f32], n: usize, y: &mut Vec<f32>) {
+    /// `y[n x rows] = x[n x cols] W^T + b` through the `gemm` crate.
+    fn forward_gemm(&self, weights: &[f32], bias: &[f32], x: &[f32], n: usize, y: &mut Vec<f32>) {
         assert_eq!(x.len(), n * self.cols, "layer input width");
         y.clear();
         for _ in 0..n {
-            y.extend_from_slice(&self.bias);
+            y.extend_from_slice(bias);
         }
         if n == 0 {
             return;
@@ -88,7 +100,7 @@ impl Layer {
                 x.as_ptr(),
                 1,
                 self.cols as isize,
-                self.weights.as_ptr(),
+                weights.as_ptr(),
                 self.cols as isize,
                 1,
                 1.0,
@@ -357,6 +369,49 @@ mod tests {
     use super::*;
     use chi_embedded::bundle::testing::random_spec;
     use chi_embedded::bundle::{Bundle, Dims, Precision};
+
+    /// The `gemm` path runs only on CPUs without AVX-512F; it must give what the layer
+    /// gives here (the packed kernel where this CPU has one, else itself).
+    #[test]
+    fn gemm_path_agrees_with_the_layer_as_built() {
+        let dims = Dims {
+            state: 17,
+            action: 6,
+            members: 1,
+            ensemble_hidden: 40,
+            policy_hidden: 12,
+            horizon: 7,
+            samples: 32,
+        };
+        let spec = random_spec(dims, Precision::F32, 7);
+        for owned in &spec.members[0] {
+            let built = Layer::from(owned);
+            let gemm = Layer {
+                rows: owned.rows,
+                cols: owned.cols,
+                kernel: Kernel::Gemm {
+                    weights: owned.dequantised(),
+                    bias: owned.bias.clone(),
+                },
+            };
+            let n = 13;
+            let x: Vec<f32> = (0..n * owned.cols)
+                .map(|i| (i as f32 * 0.37).sin())
+                .collect();
+            for activation in [None, Some(Activation::Relu), Some(Activation::Tanh)] {
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                built.forward(&x, n, &mut a, activation);
+                gemm.forward(&x, n, &mut b, activation);
+                assert_eq!(a.len(), n * owned.rows);
+                for (p, q) in a.iter().zip(&b) {
+                    assert!(
+                        (p - q).abs() < 1e-4 * (1.0 + q.abs()),
+                        "{activation:?}: {p} vs {q}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn host_networks_agree_with_the_board_kernels() {
