@@ -594,11 +594,26 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
     fn load(&mut self) -> Result<()> {
         // The text must be exactly what this build writes: a run made before a setting
         // existed would otherwise read it as today's default and resume behaving differently.
+        // Only `episodes` may differ: it says where the run stops, not how it learns, so
+        // `--episodes` extends (or cuts short) a run.
         let saved =
             fs::read_to_string(self.dir.join("config.toml")).context("the run's config.toml")?;
-        if saved != toml::to_string(&self.config)? {
+        let saved_episodes = toml::from_str::<TrainConfig>(&saved)
+            .ok()
+            .map(|c| c.episodes);
+        let same_run = match saved_episodes {
+            Some(episodes) => {
+                saved
+                    == toml::to_string(&TrainConfig {
+                        episodes,
+                        ..self.config.clone()
+                    })?
+            }
+            None => false,
+        };
+        if !same_run {
             bail!(
-                "{} holds a run with another configuration; use a new --out or the same settings",
+                "{} holds a run with another configuration (only --episodes may change); use a new --out or the same settings",
                 self.dir.display()
             );
         }
@@ -652,6 +667,9 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
         let keep: Vec<&str> = csv.lines().take(1 + self.episodes_done as usize).collect();
         fs::write(self.dir.join("metrics.csv"), keep.join("\n") + "\n")?;
         figure1::truncate(&self.dir, self.episodes_done)?;
+        if saved_episodes != Some(self.config.episodes) {
+            fs::write(self.dir.join("config.toml"), toml::to_string(&self.config)?)?;
+        }
         Ok(())
     }
 }

@@ -36,7 +36,7 @@ fn rows(dir: &std::path::Path) -> Vec<String> {
 }
 
 #[test]
-fn resumed_run_ends_where_an_uninterrupted_one_does() {
+fn resumed_and_extended_run_ends_where_an_uninterrupted_one_does() {
     for agent in [AgentKind::Chi, AgentKind::Sac, AgentKind::Cem] {
         let straight = tmp(&format!("straight-{}", agent.name()));
         let mut run = Run::open(agent, 7, quick(), &straight).unwrap();
@@ -44,12 +44,22 @@ fn resumed_run_ends_where_an_uninterrupted_one_does() {
             run.episode().unwrap();
         }
         let resumed = tmp(&format!("resumed-{}", agent.name()));
-        let mut first = Run::open(agent, 7, quick(), &resumed).unwrap();
+        // Started as a 2-episode run, then extended to 4 (`chi train --episodes 4` again).
+        let short = TrainConfig {
+            episodes: 2,
+            ..quick()
+        };
+        let mut first = Run::open(agent, 7, short, &resumed).unwrap();
         first.episode().unwrap();
         first.episode().unwrap();
         drop(first); // the "kill": nothing but the files survives
         let mut second = Run::open(agent, 7, quick(), &resumed).unwrap();
         assert_eq!(second.episodes_done(), 2);
+        let saved = std::fs::read_to_string(resumed.join("config.toml")).unwrap();
+        assert!(
+            saved.contains("episodes = 4\n"),
+            "config.toml not extended:\n{saved}"
+        );
         second.episode().unwrap();
         second.episode().unwrap();
         // Every metric but the wall-clock seconds, and every learned weight, agree to the bit.
