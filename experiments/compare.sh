@@ -12,8 +12,11 @@ cd "$(dirname "$0")/.."
 env=$1 seeds=$2 episodes=$3 parallel=$4 out=$5
 shift 5
 extra="$*"
+# With MuJoCo set up, always build with it: every script replaces the one
+# target/release/chi, and a point-mass build without the feature would break the
+# Half-Cheetah runs a concurrent script starts later.
 features=""
-[ "$env" = half-cheetah ] && features="--features mujoco"
+if [ "$env" = half-cheetah ] || [ -d .cache/mujoco ]; then features="--features mujoco"; fi
 # shellcheck disable=SC2086
 cargo build --quiet --release -p chi-host $features
 # One compute thread per run: candle's pool would otherwise make
