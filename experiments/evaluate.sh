@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# One row per run of runs/<experiment>: the agent as trained, without training noise, over
+# EPISODES episodes (`chi eval`: CHI's controller at K = 500, SAC's policy mode, CEM-MPC's
+# planner; planner seeds 0..EPISODES): mean return and how many episodes reached the goal.
+# Training returns (summary.sh) carry the exploration noise; these say what each agent learnt.
+#
+#   experiments/evaluate.sh [runs/point-mass] [EPISODES] > experiments/point-mass-eval.csv
+set -euo pipefail
+dir=${1:-runs/point-mass}
+episodes=${2:-5}
+chi=$(dirname "$0")/../target/release/chi
+[ -x "$chi" ] || { echo "build chi first: cargo build --release -p chi-host" >&2; exit 1; }
+echo "run,episodes_trained,eval_episodes,eval_return_mean,eval_goal_reached"
+for run in "$dir"/*/; do
+  run=${run%/}
+  [ -f "$run/metrics.csv" ] || continue
+  line=$("$chi" eval --run "$run" --episodes "$episodes" 2>/dev/null | grep "noise-free episodes") || {
+    echo "$(basename "$run"),eval failed" ; continue; }
+  # "<dir> (<agent> after N episodes): mean return R over E noise-free episodes, goal reached in G"
+  echo "$line" | sed -E "s|.*\\((.*) after ([0-9]+) episodes\\): mean return ([-0-9.]+) over ([0-9]+) noise-free episodes, goal reached in ([0-9]+).*|$(basename "$run"),\\2,\\4,\\3,\\5|"
+done
