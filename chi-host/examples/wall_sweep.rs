@@ -14,10 +14,11 @@
 //! Prints one CSV row per (opening centre, planner).
 
 use chi_embedded::budget::Unlimited;
-use chi_embedded::envs::point_mass::{Geometry, GoalReward, PointMass, TrueDynamics};
+use chi_embedded::envs::point_mass::{self, Geometry, GoalReward, TrueDynamics};
 use chi_embedded::plan::Plan;
-use chi_embedded::planner::{Planner, PlannerConfig, Propagation, Weighting};
+use chi_embedded::planner::{Planner, PlannerConfig};
 use chi_embedded::rng::ChiRng;
+use chi_host::config::{CemConfig, ChiConfig};
 
 const H: usize = 7;
 const K: usize = 500;
@@ -55,8 +56,9 @@ fn parse() -> Result<Args, String> {
     Ok(args)
 }
 
-/// One closed-loop episode of the planner alone; `noise` is added to each executed action
-/// as in training. Returns (return, passed the wall, first step at the goal).
+/// One closed-loop episode of the planner alone, through the one episode loop the agents'
+/// evaluation uses; `noise` is added to each executed action as in training. Returns
+/// (return, passed the wall, first step at the goal).
 fn episode(
     planner: &mut Planner<2, 2, H, K>,
     config: &PlannerConfig,
@@ -65,33 +67,24 @@ fn episode(
     noise: f32,
     rng: &mut ChiRng,
 ) -> (f32, bool, Option<u32>) {
-    let mut env = PointMass::new(geometry);
-    let mut s = env.reset();
-    let (mut ret, mut passed, mut success) = (0.0, false, None);
-    for t in 1..=steps {
+    let mut passed = false;
+    let summary = point_mass::run_episode(geometry, steps, |s| {
+        passed |= s[0] > geometry.wall_x;
         let mut plan = Plan::<2, H>::uninformed();
-        let mut model = TrueDynamics(geometry);
         planner.refine(
             config,
-            &mut model,
+            &mut TrueDynamics(geometry),
             &GoalReward,
-            &s,
+            s,
             &mut plan,
             rng,
             &mut Unlimited,
         );
-        let action = plan
-            .first_mean()
-            .map(|a| (a + noise * rng.normal()).clamp(-1.0, 1.0));
-        let step = env.step(&action);
-        s = step.state;
-        ret += step.reward;
-        passed |= s[0] > geometry.wall_x;
-        if step.at_goal && success.is_none() {
-            success = Some(t);
-        }
-    }
-    (ret, passed, success)
+        plan.first_mean()
+            .map(|a| (a + noise * rng.normal()).clamp(-1.0, 1.0))
+    });
+    passed |= summary.final_state[0] > geometry.wall_x;
+    (summary.ret, passed, summary.first_success)
 }
 
 fn main() {
@@ -102,26 +95,10 @@ fn main() {
             std::process::exit(2);
         }
     };
-    // The agents' planners (config.rs): CHI's Eq. 4 at temperature 0.05, CEM-MPC's 10% elites.
+    // The agents' own planners (chi_host::config): CHI's Eq. 4, CEM-MPC's elites.
     let planners = [
-        (
-            "eq4",
-            PlannerConfig {
-                iterations: 3,
-                weighting: Weighting::Eq4 { temperature: 0.05 },
-                sigma_min: 0.02,
-                propagation: Propagation::AllMembers,
-            },
-        ),
-        (
-            "cem",
-            PlannerConfig {
-                iterations: 5,
-                weighting: Weighting::Elites { count: 50 },
-                sigma_min: 0.02,
-                propagation: Propagation::AllMembers,
-            },
-        ),
+        ("eq4", ChiConfig::default().planner),
+        ("cem", CemConfig::default().planner),
     ];
     let mut planner = Box::new(Planner::<2, 2, H, K>::new());
     println!(
