@@ -20,6 +20,14 @@ pub trait Dynamics<const S: usize, const A: usize> {
         actions: &[[f32; A]],
         next: &mut [[f32; S]],
     );
+
+    /// Adds to `returns[k]` the model's estimate of the return collected after the horizon
+    /// from `states[k]`, the state sample `k` ends in. The paper's Eq. 4 scores the `H`
+    /// rewards alone, so the default adds nothing (the board's ensemble keeps it); its
+    /// Section 5 suggests a value function for what lies beyond the horizon, which the host
+    /// can supply (a critic of the amortised policy) where a short horizon misleads the
+    /// planner, as at the point mass's wall.
+    fn add_terminal_values(&mut self, _states: &[[f32; S]], _returns: &mut [f32]) {}
 }
 
 /// The task's reward `r(s_t, a_t)`, known to the agent (paper Section 2: the optimality

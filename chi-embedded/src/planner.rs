@@ -281,6 +281,7 @@ impl<const S: usize, const A: usize, const H: usize, const K: usize> Planner<S, 
             }
             states.copy_from_slice(next);
         }
+        dynamics.add_terminal_values(states, returns);
     }
 
     /// Turns returns into normalised weights `w_k` (Algorithm 1) in place. Returns the
@@ -498,6 +499,70 @@ mod tests {
             (s[0] - 0.5).abs() < 0.06 && s[1] > 0.3,
             "should be stuck at the wall, at {s:?}"
         );
+    }
+
+    /// The true dynamics with a value beyond the horizon: minus the length of the shortest
+    /// path to the goal through the opening, in reward units of a step.
+    struct ValuedTrueDynamics(Geometry);
+
+    impl Dynamics<2, 2> for ValuedTrueDynamics {
+        fn members(&self) -> usize {
+            1
+        }
+
+        fn predict(
+            &mut self,
+            member: usize,
+            states: &[[f32; 2]],
+            actions: &[[f32; 2]],
+            next: &mut [[f32; 2]],
+        ) {
+            TrueDynamics(self.0).predict(member, states, actions, next);
+        }
+
+        fn add_terminal_values(&mut self, states: &[[f32; 2]], returns: &mut [f32]) {
+            let g = self.0;
+            let opening = [g.wall_x, g.opening_centre];
+            let length = |a: &[f32; 2], b: &[f32; 2]| libm::hypotf(a[0] - b[0], a[1] - b[1]);
+            for (s, r) in states.iter().zip(returns) {
+                let path = if s[0] < g.wall_x {
+                    length(s, &opening) + length(&opening, &point_mass::GOAL)
+                } else {
+                    length(s, &point_mass::GOAL)
+                };
+                *r -= 10.0 * path;
+            }
+        }
+    }
+
+    #[test]
+    fn a_value_beyond_the_horizon_leads_the_planner_through_the_wall() {
+        // The same planner and wall that stop it above: only the terminal value differs.
+        let geometry = Geometry::default();
+        let mut env = PointMass::new(geometry);
+        let mut s = env.reset();
+        let mut planner = Planner::<2, 2, 7, 128>::new();
+        let mut rng = ChiRng::new(2);
+        let mut reached = false;
+        for _ in 0..80 {
+            let mut plan = Plan::uninformed();
+            planner.refine(
+                &eq4(Propagation::AllMembers),
+                &mut ValuedTrueDynamics(geometry),
+                &GoalReward,
+                &s,
+                &mut plan,
+                &mut rng,
+                &mut Unlimited,
+            );
+            let t = env.step(&plan.first_mean());
+            s = t.state;
+            if t.at_goal {
+                reached = true;
+                break;
+            }
+        }
+        assert!(reached, "ended at {s:?}");
     }
 
     #[test]

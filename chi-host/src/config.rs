@@ -52,6 +52,13 @@ pub struct ChiConfig {
     pub counterfactual_per_step: usize,
     /// Which Gaussian the counterfactual sequences are drawn from.
     pub counterfactual_source: CounterfactualSource,
+    /// Add SAC's critic at the horizon to each planned sequence's return (the value past
+    /// the horizon the paper's Section 5 suggests; off in the paper's Eq. 4). Host only: the
+    /// board carries no critic, so an exported bundle plans on rewards alone. Written to a
+    /// run's config.toml only when on: runs made before it existed planned without it, and
+    /// still resume.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub terminal_value: bool,
 }
 
 /// Where counterfactual rollouts come from.
@@ -82,6 +89,7 @@ impl Default for ChiConfig {
             counterfactual: true,
             counterfactual_per_step: 16,
             counterfactual_source: CounterfactualSource::Amortised,
+            terminal_value: false,
         }
     }
 }
@@ -263,5 +271,19 @@ mod tests {
         std::fs::write(&bad, "[ensemble]\nhiden = 64\n").unwrap();
         let err = format!("{:#}", TrainConfig::default().with_file(&bad).unwrap_err());
         assert!(err.contains("hiden"), "{err}");
+    }
+
+    /// Runs from before the switch existed hold no `terminal_value` key; their text must
+    /// stay what a default config writes, or they would no longer resume.
+    #[test]
+    fn terminal_value_is_written_only_when_on() {
+        let off = toml::to_string(&TrainConfig::default()).unwrap();
+        assert!(!off.contains("terminal_value"), "{off}");
+        let mut c = TrainConfig::default();
+        c.chi.terminal_value = true;
+        let on = toml::to_string(&c).unwrap();
+        assert!(on.contains("terminal_value = true"), "{on}");
+        let back: TrainConfig = toml::from_str(&on).unwrap();
+        assert!(back.chi.terminal_value);
     }
 }

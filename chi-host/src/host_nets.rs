@@ -14,6 +14,9 @@ use chi_embedded::normaliser::normalise;
 use chi_embedded::policy::{AmortisedPolicy, LogStdBounds, SquashedGaussian};
 
 mod packed;
+mod terminal_value;
+
+pub use terminal_value::{CriticLayers, TerminalValue};
 
 /// Each product on one thread: with `gemm-threads` the ensemble splits rows across threads
 /// instead ([`HostEnsemble`]'s `predict`).
@@ -161,6 +164,8 @@ pub struct HostEnsemble {
     activation: Activation,
     /// Buffers of each worker (one without `gemm-threads`).
     scratch: Vec<[Vec<f32>; 3]>,
+    /// The value past the horizon the planner adds, if the agent uses one.
+    terminal: Option<TerminalValue>,
 }
 
 impl HostEnsemble {
@@ -181,13 +186,26 @@ impl HostEnsemble {
             out_std: spec.ensemble_output_std.clone(),
             activation: spec.header.ensemble_activation,
             scratch: Default::default(),
+            terminal: None,
         }
+    }
+
+    /// Sets (or, with `None`, removes) the value the planner adds at the horizon: how the
+    /// agent follows the critic as SAC trains.
+    pub fn set_terminal_value(&mut self, terminal: Option<TerminalValue>) {
+        self.terminal = terminal;
     }
 }
 
 impl<const S: usize, const A: usize> Dynamics<S, A> for HostEnsemble {
     fn members(&self) -> usize {
         self.members.len()
+    }
+
+    fn add_terminal_values(&mut self, states: &[[f32; S]], returns: &mut [f32]) {
+        if let Some(terminal) = &mut self.terminal {
+            terminal.add_to(states, returns);
+        }
     }
 
     fn predict(
@@ -205,6 +223,7 @@ impl<const S: usize, const A: usize> Dynamics<S, A> for HostEnsemble {
             out_std,
             activation,
             scratch,
+            terminal: _,
         } = self;
         let Some(m) = members.get(member) else {
             next.iter_mut().zip(states).for_each(|(n, s)| *n = *s);

@@ -104,6 +104,10 @@ enum Command {
         /// Turn off SAC's training on the planner's counterfactual rollouts (Appendix G).
         #[arg(long)]
         no_counterfactual: bool,
+        /// CHI's planner adds SAC's critic at the horizon to each sequence's return (the
+        /// value past the horizon of the paper's Section 5; host only, off in the paper).
+        #[arg(long)]
+        terminal_value: bool,
         #[command(flatten)]
         wall: WallArgs,
         /// Where runs go.
@@ -256,6 +260,7 @@ impl Command {
                 config,
                 episodes,
                 no_counterfactual,
+                terminal_value,
                 wall,
                 out,
             } => {
@@ -270,6 +275,7 @@ impl Command {
                 }
                 c.episodes = episodes.unwrap_or(c.episodes);
                 c.chi.counterfactual &= !no_counterfactual;
+                c.chi.terminal_value |= terminal_value;
                 match env {
                     EnvName::PointMass => {
                         c.geometry = wall.apply(c.geometry)?;

@@ -10,6 +10,7 @@ use chi_embedded::policy::LogStdBounds;
 use chi_embedded::rng::ChiRng;
 use serde::{Deserialize, Serialize};
 
+use crate::host_nets::CriticLayers;
 use crate::optim::Adam;
 use crate::params::{Dense, Params};
 use crate::replay::Batch;
@@ -259,6 +260,24 @@ impl Sac {
                 .0
         };
         Ok(a.flatten_all()?.to_vec1()?)
+    }
+
+    /// `min(Q1, Q2)(s, mode(s))` for one state: the value the planner's terminal value
+    /// ([`crate::host_nets::TerminalValue`]) computes over batches, here through candle.
+    pub fn mode_value(&self, s: &[f32]) -> Result<f32> {
+        let st = tensor(s, 1, self.s_dim)?;
+        let mode = self.actor_gaussian(&st)?.0.tanh()?;
+        let (q1, q2) = Self::q(&self.critics, &st, &mode)?;
+        Ok(q1.minimum(&q2)?.flatten_all()?.to_vec1::<f32>()?[0])
+    }
+
+    /// The twin critics' layers (input `[s, a]`), for the planner's value past the horizon.
+    pub fn owned_critics(&self) -> Result<[CriticLayers; 2]> {
+        let owned = |c: &Mlp3| -> Result<CriticLayers> {
+            let [l0, l1, l2] = &c.layers;
+            Ok([l0.owned()?, l1.owned()?, l2.owned()?])
+        };
+        Ok([owned(&self.critics[0])?, owned(&self.critics[1])?])
     }
 
     /// The actor's layers as the bundle stores them: two hidden, mean head, log-std head.

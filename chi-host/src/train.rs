@@ -26,7 +26,7 @@ use crate::config::{AgentKind, CounterfactualSource, TrainConfig};
 use crate::ensemble_trainer::EnsembleTrainer;
 use crate::env::Env;
 use crate::figure1;
-use crate::host_nets::{HostEnsemble, HostPolicy};
+use crate::host_nets::{HostEnsemble, HostPolicy, TerminalValue};
 use crate::replay::{Batch, ReplayBuffer};
 use crate::sac::{Sac, SacLosses};
 use crate::world::{self, PointMass, World};
@@ -286,13 +286,34 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
     pub fn controller(&self, planner_seed: u64) -> Result<HostChi<W::Reward, S, A>> {
         let spec = self.spec(PLANNER_SAMPLES as u32)?;
         let config = spec.header.controller;
-        Ok(Controller::new(
+        let mut chi = Controller::new(
             HostPolicy::from_spec(&spec),
             HostEnsemble::from_spec(&spec),
             W::reward(),
             config,
             planner_seed,
-        ))
+        );
+        self.follow_sac(&mut chi)?;
+        Ok(chi)
+    }
+
+    /// Gives `chi` SAC's current actor and, where the agent uses it, the critic's value past
+    /// the horizon: the controller follows SAC as it trains without being rebuilt.
+    fn follow_sac(&self, chi: &mut HostChi<W::Reward, S, A>) -> Result<()> {
+        let policy = self.sac.owned_policy()?;
+        let terminal = if self.config.chi.terminal_value {
+            let weight = (self.config.sac.gamma as f32).powi(HORIZON as i32);
+            Some(TerminalValue::new(
+                &policy,
+                &self.sac.owned_critics()?,
+                weight,
+            ))
+        } else {
+            None
+        };
+        chi.dynamics().set_terminal_value(terminal);
+        chi.policy_mut().set_layers(&policy);
+        Ok(())
     }
 
     /// Returns of noise-free episodes of the CHI controller at the host's settings (`K` =
@@ -337,6 +358,7 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
                             controller,
                             seed,
                         );
+                        self.follow_sac(&mut chi)?;
                         episode_return(&mut env, seed, |s| chi.act(s, &mut Unlimited).action)
                     }
                     AgentKind::Cem | AgentKind::Sac => {
@@ -470,7 +492,7 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
             let action: [f32; A] = if random {
                 core::array::from_fn(|_| act_rng.symmetric_uniform())
             } else if let Some(chi) = chi.as_mut() {
-                chi.policy_mut().set_layers(&self.sac.owned_policy()?);
+                self.follow_sac(chi)?;
                 let d = chi.act(&s, &mut Unlimited);
                 if t == 1 && W::FIGURE1 {
                     let posterior_states = chi.expected_states(&s, &d.posterior);
