@@ -10,12 +10,9 @@ dir=${1:-runs/point-mass}
 episodes=${2:-5}
 chi=$(dirname "$0")/../target/release/chi
 [ -x "$chi" ] || { echo "build chi first: cargo build --release -p chi-host" >&2; exit 1; }
-echo "run,episodes_trained,eval_episodes,eval_return_mean,eval_goal_reached"
+echo "run,agent,episodes_trained,eval_episodes,eval_return_mean,eval_goal_reached,eval_goal_step_mean"
 for run in "$dir"/*/; do
   run=${run%/}
   [ -f "$run/metrics.csv" ] || continue
-  line=$("$chi" eval --run "$run" --episodes "$episodes" 2>/dev/null | grep "noise-free episodes") || {
-    echo "$(basename "$run"),eval failed" ; continue; }
-  # "<dir> (<agent> after N episodes): mean return R over E noise-free episodes, goal reached in G"
-  echo "$line" | sed -E "s|.*\\((.*) after ([0-9]+) episodes\\): mean return ([-0-9.]+) over ([0-9]+) noise-free episodes, goal reached in ([0-9]+).*|$(basename "$run"),\\2,\\4,\\3,\\5|"
+  "$chi" eval --run "$run" --episodes "$episodes" --csv 2>/dev/null || echo "$(basename "$run"),eval failed"
 done

@@ -147,6 +147,10 @@ enum Command {
         /// iteration counts (a list: `1,3,5`), mean return over the episodes.
         #[arg(long, value_delimiter = ',')]
         iterations: Vec<u32>,
+        /// Print one CSV row (run, agent, episodes trained, eval episodes, mean return, goal
+        /// reached, mean goal step) instead of the report, for experiment tables.
+        #[arg(long, conflicts_with = "iterations")]
+        csv: bool,
     },
     /// Draw learning curves (mean and 95% band over seeds) and Figure 1's statistics from
     /// the runs below a directory, as PNG and SVG.
@@ -303,13 +307,38 @@ impl Command {
                 run,
                 episodes,
                 iterations,
+                ..
             } if !iterations.is_empty() => planner_sweep(&run, episodes, &iterations),
-            Self::Eval { run, episodes, .. } => {
+            Self::Eval {
+                run, episodes, csv, ..
+            } => {
                 let r = PointMassRun::reopen(&run)?;
                 let results = r.evaluate(episodes)?;
                 let n = results.len().max(1) as f32;
                 let mean = results.iter().map(|e| e.ret).sum::<f32>() / n;
-                let reached = results.iter().filter(|e| e.first_success.is_some()).count();
+                let steps: Vec<f32> = results
+                    .iter()
+                    .filter_map(|e| e.first_success.map(|s| s as f32))
+                    .collect();
+                let reached = steps.len();
+                if csv {
+                    let name = run.file_name().map_or_else(
+                        || run.display().to_string(),
+                        |n| n.to_string_lossy().into_owned(),
+                    );
+                    let goal_step = if steps.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{:.1}", steps.iter().sum::<f32>() / reached as f32)
+                    };
+                    println!(
+                        "{name},{},{},{},{mean:.3},{reached},{goal_step}",
+                        r.agent().name(),
+                        r.episodes_done(),
+                        results.len()
+                    );
+                    return Ok(());
+                }
                 println!(
                     "{} ({} after {} episodes): mean return {mean:.3} over {} noise-free episodes, goal reached in {reached}",
                     run.display(),
