@@ -5,6 +5,8 @@
 #
 #   experiments/compare.sh ENV "SEEDS" EPISODES PARALLEL OUT [extra train flags...]
 #
+# AGENTS="chi" (say) runs a subset of the three agents.
+#
 # Writes <out>/<agent>-seed<N>/metrics.csv (and a log beside it); experiments/summary.sh
 # tabulates them.
 set -euo pipefail
@@ -26,7 +28,7 @@ export RAYON_NUM_THREADS=1
 mkdir -p "$out"
 jobs() {
   for seed in $seeds; do
-    for agent in chi sac cem; do
+    for agent in ${AGENTS:-chi sac cem}; do
       echo "./target/release/chi train --env $env --agent $agent --seeds $seed --episodes $episodes --out $out $extra > $out/$agent-seed$seed.log 2>&1"
     done
   done
