@@ -490,8 +490,9 @@ mod tests {
 
     #[test]
     fn a_short_horizon_planner_alone_is_stopped_by_the_wall() {
-        // The environment's point (DESIGN.md): 7 steps see 0.35 of travel, the opening is
-        // 0.35 below the corner the diagonal runs into. Planning alone needs the policy's help.
+        // The environment's point (DESIGN.md): 7 steps see 0.35 of travel, and every step
+        // down towards the opening costs reward inside the horizon. Planning alone, here with
+        // K = 128, stays in the corner the diagonal runs into; it needs the policy's help.
         let (reached, s, _) =
             run_planner_only(Geometry::default(), eq4(Propagation::AllMembers), 60);
         assert!(!reached, "found the opening alone, at {s:?}");

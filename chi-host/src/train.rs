@@ -620,14 +620,18 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
         // `--episodes` extends (or cuts short) a run.
         let saved =
             fs::read_to_string(self.dir.join("config.toml")).context("the run's config.toml")?;
-        let saved_episodes = toml::from_str::<TrainConfig>(&saved)
-            .ok()
-            .map(|c| c.episodes);
-        let same_run = match saved_episodes {
-            Some(episodes) => {
+        // A task without a wall ignores it: its runs resume across a change of the wall's default.
+        let saved_config = toml::from_str::<TrainConfig>(&saved).ok();
+        let same_run = match &saved_config {
+            Some(c) => {
                 saved
                     == toml::to_string(&TrainConfig {
-                        episodes,
+                        episodes: c.episodes,
+                        geometry: if W::HAS_WALL {
+                            self.config.geometry
+                        } else {
+                            c.geometry
+                        },
                         ..self.config.clone()
                     })?
             }
@@ -689,7 +693,7 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
         let keep: Vec<&str> = csv.lines().take(1 + self.episodes_done as usize).collect();
         fs::write(self.dir.join("metrics.csv"), keep.join("\n") + "\n")?;
         figure1::truncate(&self.dir, self.episodes_done)?;
-        if saved_episodes != Some(self.config.episodes) {
+        if saved_config.map(|c| c.episodes) != Some(self.config.episodes) {
             fs::write(self.dir.join("config.toml"), toml::to_string(&self.config)?)?;
         }
         Ok(())

@@ -40,6 +40,10 @@ pub trait World<const S: usize, const A: usize> {
         None
     }
 
+    /// Whether the task reads `TrainConfig::geometry` (the point mass's wall). Other tasks
+    /// carry it in their config unread, so a run resumes whatever the wall's default.
+    const HAS_WALL: bool = false;
+
     /// Whether the trainer records each CHI episode's first decision for Figure 1 (it costs
     /// one more rollout of the posterior).
     const FIGURE1: bool = false;
@@ -60,6 +64,7 @@ pub struct PointMass;
 
 impl World<2, 2> for PointMass {
     const NAME: &'static str = "point-mass";
+    const HAS_WALL: bool = true;
     type Reward = GoalReward;
     type Env = PointMassEnv;
 

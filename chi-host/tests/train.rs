@@ -92,6 +92,13 @@ fn resume_with_other_settings_is_refused() {
         .err()
         .expect("refused");
     assert!(err.to_string().contains("another configuration"), "{err}");
+    // The point mass reads its wall: another wall is another run.
+    let mut wall = quick();
+    wall.geometry.opening_centre = 0.85;
+    let err = Run::open(AgentKind::Sac, 1, wall, &dir)
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("another configuration"), "{err}");
 }
 
 #[test]
