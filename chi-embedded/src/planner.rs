@@ -447,6 +447,16 @@ mod tests {
         config: PlannerConfig,
         steps: usize,
     ) -> (bool, [f32; 2], Refinement) {
+        run_planner_on(geometry, &mut TrueDynamics(geometry), config, steps)
+    }
+
+    /// The same closed loop planning on `model` (the environment stays the true one).
+    fn run_planner_on(
+        geometry: Geometry,
+        model: &mut impl Dynamics<2, 2>,
+        config: PlannerConfig,
+        steps: usize,
+    ) -> (bool, [f32; 2], Refinement) {
         let mut env = PointMass::new(geometry);
         let mut s = env.reset();
         let mut planner = Planner::<2, 2, 7, 128>::new();
@@ -454,10 +464,9 @@ mod tests {
         let mut last = Refinement::default();
         for _ in 0..steps {
             let mut plan = Plan::uninformed();
-            let mut model = TrueDynamics(geometry);
             last = planner.refine(
                 &config,
-                &mut model,
+                model,
                 &GoalReward,
                 &s,
                 &mut plan,
@@ -540,29 +549,12 @@ mod tests {
     fn a_value_beyond_the_horizon_leads_the_planner_through_the_wall() {
         // The same planner and wall that stop it above: only the terminal value differs.
         let geometry = Geometry::default();
-        let mut env = PointMass::new(geometry);
-        let mut s = env.reset();
-        let mut planner = Planner::<2, 2, 7, 128>::new();
-        let mut rng = ChiRng::new(2);
-        let mut reached = false;
-        for _ in 0..80 {
-            let mut plan = Plan::uninformed();
-            planner.refine(
-                &eq4(Propagation::AllMembers),
-                &mut ValuedTrueDynamics(geometry),
-                &GoalReward,
-                &s,
-                &mut plan,
-                &mut rng,
-                &mut Unlimited,
-            );
-            let t = env.step(&plan.first_mean());
-            s = t.state;
-            if t.at_goal {
-                reached = true;
-                break;
-            }
-        }
+        let (reached, s, _) = run_planner_on(
+            geometry,
+            &mut ValuedTrueDynamics(geometry),
+            eq4(Propagation::AllMembers),
+            80,
+        );
         assert!(reached, "ended at {s:?}");
     }
 

@@ -263,8 +263,10 @@ impl Sac {
     }
 
     /// `min(Q1, Q2)(s, mode(s))` for one state: the value the planner's terminal value
-    /// ([`crate::host_nets::TerminalValue`]) computes over batches, here through candle.
-    pub fn mode_value(&self, s: &[f32]) -> Result<f32> {
+    /// ([`crate::host_nets::TerminalValue`]) computes over batches, here through candle, as
+    /// the test's reference.
+    #[cfg(test)]
+    pub(crate) fn mode_value(&self, s: &[f32]) -> Result<f32> {
         let st = tensor(s, 1, self.s_dim)?;
         let mode = self.actor_gaussian(&st)?.0.tanh()?;
         let (q1, q2) = Self::q(&self.critics, &st, &mode)?;

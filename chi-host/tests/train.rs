@@ -88,17 +88,15 @@ fn resume_with_other_settings_is_refused() {
     run.episode().unwrap();
     let mut other = quick();
     other.ensemble.hidden = 64;
-    let err = Run::open(AgentKind::Sac, 1, other, &dir)
-        .err()
-        .expect("refused");
-    assert!(err.to_string().contains("another configuration"), "{err}");
     // The point mass reads its wall: another wall is another run.
     let mut wall = quick();
     wall.geometry.opening_centre = 0.85;
-    let err = Run::open(AgentKind::Sac, 1, wall, &dir)
-        .err()
-        .expect("refused");
-    assert!(err.to_string().contains("another configuration"), "{err}");
+    for config in [other, wall] {
+        let err = Run::open(AgentKind::Sac, 1, config, &dir)
+            .err()
+            .expect("refused");
+        assert!(err.to_string().contains("another configuration"), "{err}");
+    }
 }
 
 #[test]

@@ -21,7 +21,8 @@ pub struct TerminalValue {
     policy_mean: Layer,
     critics: [Vec<Layer>; 2],
     weight: f32,
-    scratch: [Vec<f32>; 3],
+    /// Layer inputs and outputs, and the running minimum over the critics.
+    scratch: [Vec<f32>; 4],
 }
 
 impl TerminalValue {
@@ -43,19 +44,20 @@ impl TerminalValue {
     /// Adds `weight * min(Q1, Q2)(s, mode(s))` to `returns[k]` for each `states[k]`.
     pub fn add_to<const S: usize>(&mut self, states: &[[f32; S]], returns: &mut [f32]) {
         let n = states.len().min(returns.len());
-        let [x, a, b] = &mut self.scratch;
+        let [x, a, b, values] = &mut self.scratch;
         x.clear();
         x.extend(states.iter().take(n).flatten());
         trunk(&self.policy_hidden, Activation::Relu, x, n, a, b);
         self.policy_mean.forward(a, n, b, None);
+        b.iter_mut().for_each(|m| *m = m.tanh());
         let actions = b.len().checked_div(n).unwrap_or(0);
-        let modes: Vec<f32> = b.iter().map(|m| m.tanh()).collect();
         x.clear();
-        for (s, mode) in states.iter().zip(modes.chunks_exact(actions.max(1))) {
+        for (s, mode) in states.iter().zip(b.chunks_exact(actions.max(1))) {
             x.extend_from_slice(s);
             x.extend_from_slice(mode);
         }
-        let mut values = vec![f32::INFINITY; n];
+        values.clear();
+        values.resize(n, f32::INFINITY);
         for critic in &self.critics {
             let Some((head, hidden)) = critic.split_last() else {
                 continue;
@@ -67,7 +69,7 @@ impl TerminalValue {
             }
         }
         // A value the critic cannot give (non-finite) leaves the sample scored by its rewards.
-        for (r, v) in returns.iter_mut().zip(values) {
+        for (r, v) in returns.iter_mut().zip(values.iter()) {
             if v.is_finite() {
                 *r += self.weight * v;
             }
