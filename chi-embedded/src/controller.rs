@@ -12,6 +12,7 @@ use crate::planner::{Planner, PlannerConfig, Refinement};
 use crate::policy::{AmortisedPolicy, Policy};
 use crate::rng::ChiRng;
 use crate::sanitise;
+use crate::value::{Value, WithValue};
 
 /// The controller's hyper-parameters; a bundle carries the values it was exported with.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -59,7 +60,8 @@ pub struct Controller<P, D, R, const S: usize, const A: usize, const H: usize, c
     pub config: ControllerConfig,
 }
 
-/// The board's controller: policy and ensemble read in place from a bundle.
+/// The board's controller: policy, ensemble and (if the bundle has one) the value past the
+/// horizon, read in place from a bundle.
 pub type BundleController<
     'a,
     R,
@@ -71,7 +73,15 @@ pub type BundleController<
     const HP: usize,
     const H: usize,
     const K: usize,
-> = Controller<Policy<'a, S, A, HP>, Ensemble<'a, S, A, IN, E, HE>, R, S, A, H, K>;
+> = Controller<
+    Policy<'a, S, A, HP>,
+    WithValue<Ensemble<'a, S, A, IN, E, HE>, Value<'a, S, HP>>,
+    R,
+    S,
+    A,
+    H,
+    K,
+>;
 
 impl<
     'a,
@@ -95,7 +105,10 @@ impl<
     ) -> Self {
         Self::new(
             bundle.policy,
-            bundle.ensemble.clone(),
+            WithValue {
+                model: bundle.ensemble.clone(),
+                value: bundle.value,
+            },
             reward,
             bundle.header.controller,
             seed,
@@ -363,6 +376,38 @@ mod tests {
         };
         assert_eq!(run(1), run(1));
         assert_ne!(run(1), run(2));
+    }
+
+    /// The bundle's value past the horizon enters the decision: one that prizes distance from
+    /// the goal turns a planner that would head for the goal away from it. Gain 20: from
+    /// `s` the 7 rewards of heading straight to the goal beat those of heading away by about
+    /// 8, and 7 full steps change `|goal - s|_1` by 0.7, so 20 x 0.7 outweighs them.
+    #[test]
+    fn the_bundles_value_past_the_horizon_steers_the_planner() {
+        for precision in [Precision::F32, Precision::I8] {
+            let s = [0.2, 0.3];
+            let with = |gain: f32| {
+                let mut spec = testing::with_distance_value(
+                    testing::point_mass_spec(8, 8, PolicyKind::Uncertain),
+                    gain,
+                    1.0,
+                );
+                spec.header.dims.samples = K as u32;
+                let spec = match precision {
+                    Precision::F32 => spec,
+                    Precision::I8 => spec.quantised(),
+                };
+                decide(&spec.encode().unwrap(), 0.0, s).action
+            };
+            let plain = decide(&bytes(PolicyKind::Uncertain, precision), 0.0, s).action;
+            assert!(towards_goal(plain, s) > 0.5, "{precision:?}: {plain:?}");
+            assert!(towards_goal(with(20.0), s) > 0.5, "{precision:?}");
+            let repelled = with(-20.0);
+            assert!(
+                towards_goal(repelled, s) < -0.3,
+                "{precision:?}: {repelled:?}"
+            );
+        }
     }
 
     #[test]

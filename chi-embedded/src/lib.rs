@@ -66,3 +66,4 @@ pub mod policy;
 pub mod reference;
 pub mod rng;
 pub mod sanitise;
+pub mod value;

@@ -48,11 +48,27 @@ pub fn quantisation_table(f32_spec: &BundleSpec, int8_spec: &BundleSpec) -> Stri
             );
         }
     }
-    let names = ["hidden 0", "hidden 1", "mean head", "log-std head"];
-    for ((l, lq), name) in f32_spec.policy.iter().zip(&int8_spec.policy).zip(names) {
+    let policy = ["hidden 0", "hidden 1", "mean head", "log-std head"];
+    let value = ["hidden 0", "hidden 1", "value head"];
+    let rows = f32_spec
+        .policy
+        .iter()
+        .zip(&int8_spec.policy)
+        .zip(policy)
+        .map(|(pair, name)| ("policy", pair, name))
+        .chain(
+            f32_spec
+                .value
+                .iter()
+                .flatten()
+                .zip(int8_spec.value.iter().flatten())
+                .zip(value)
+                .map(|(pair, name)| ("value", pair, name)),
+        );
+    for (network, (l, lq), name) in rows {
         let _ = writeln!(
             t,
-            "policy     {name:<14} {:>4}x{:<4}  {:.4}",
+            "{network:<10} {name:<14} {:>4}x{:<4}  {:.4}",
             l.rows,
             l.cols,
             weight_error(l, lq)

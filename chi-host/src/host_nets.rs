@@ -1,5 +1,6 @@
-//! The controller's networks on the host at any size chosen at run time: the policy and
-//! the ensemble of a [`BundleSpec`], evaluated with f32 sgemm over whole batches.
+//! The controller's networks on the host at any size chosen at run time: the policy, the
+//! ensemble and the value past the horizon of a [`BundleSpec`], evaluated with f32 sgemm
+//! over whole batches.
 //!
 //! They implement chi-embedded's [`AmortisedPolicy`] and [`Dynamics`], so the host's CHI
 //! agent runs the board's controller code (amortised phase, Eq. 4 planner, refit) and only
@@ -16,7 +17,7 @@ use chi_embedded::policy::{AmortisedPolicy, LogStdBounds, SquashedGaussian};
 mod packed;
 mod terminal_value;
 
-pub use terminal_value::{CriticLayers, TerminalValue};
+pub use terminal_value::TerminalValue;
 
 /// Each product on one thread: with `gemm-threads` the ensemble splits rows across threads
 /// instead ([`HostEnsemble`]'s `predict`).

@@ -5,12 +5,11 @@
 use anyhow::Result;
 use candle_core::{D, Device, Tensor};
 use candle_nn::Module;
-use chi_embedded::bundle::owned::OwnedPolicy;
+use chi_embedded::bundle::owned::{OwnedPolicy, OwnedValue};
 use chi_embedded::policy::LogStdBounds;
 use chi_embedded::rng::ChiRng;
 use serde::{Deserialize, Serialize};
 
-use crate::host_nets::CriticLayers;
 use crate::optim::Adam;
 use crate::params::{Dense, Params};
 use crate::replay::Batch;
@@ -87,7 +86,20 @@ impl Mlp3 {
     }
 }
 
-/// The agent: actor, twin critics and their targets, two optimisers.
+/// The state value `V(s) ~ min(Q1, Q2)(s, tanh(mu(s)))` at the actor's mode: what CHI's
+/// planner adds past its horizon ([`chi_embedded::value`]). A network of its own rather
+/// than the critics, so the board can afford it: the actor's shape with one output, against
+/// two critics of `S + A -> 256 -> 256 -> 1` that would cost ~50 times more per sample.
+/// Why the mode and not SAC's soft value: the controller executes the plan's mean, not a
+/// sample of the policy.
+struct ValueNet {
+    params: Params,
+    net: Mlp3,
+    opt: Adam,
+}
+
+/// The agent: actor, twin critics and their targets, two optimisers, and (for CHI with a
+/// value past the horizon) the value network.
 pub struct Sac {
     config: SacConfig,
     s_dim: usize,
@@ -100,6 +112,7 @@ pub struct Sac {
     targets: [Mlp3; 2],
     actor_opt: Adam,
     critic_opt: Adam,
+    value: Option<ValueNet>,
 }
 
 fn tensor(v: &[f32], rows: usize, cols: usize) -> Result<Tensor> {
@@ -166,7 +179,21 @@ impl Sac {
             critics,
             target_params,
             targets,
+            value: None,
         })
+    }
+
+    /// Adds the value network ([`ValueNet`]), initialised from `seed` on a stream of its own,
+    /// so the actor and critics learn exactly as without it; from now on every update also
+    /// fits it.
+    pub fn add_value(&mut self, seed: u64) -> Result<()> {
+        let mut rng = ChiRng::new(seed ^ 0x5641_4c55_4500_0000);
+        let h = self.config.actor_hidden;
+        let mut params = Params::default();
+        let net = Mlp3::new(&mut params, "value", [self.s_dim, h, h, 1], &mut rng)?;
+        let opt = Adam::new(params.vars(), self.config.learning_rate, 0.0)?;
+        self.value = Some(ValueNet { params, net, opt });
+        Ok(())
     }
 
     /// The hyper-parameters.
@@ -182,6 +209,11 @@ impl Sac {
     /// The three parameter groups (actor, critics, targets), for checkpoints.
     pub fn params(&self) -> [&Params; 3] {
         [&self.actor_params, &self.critic_params, &self.target_params]
+    }
+
+    /// The value network's parameters and optimiser, if it has one, for checkpoints.
+    pub fn value_state(&mut self) -> Option<(&Params, &mut Adam)> {
+        self.value.as_mut().map(|v| (&v.params, &mut v.opt))
     }
 
     /// Pre-squash mean and clamped log-std.
@@ -241,6 +273,17 @@ impl Sac {
         let actor_loss = ((logp * alpha)? - p1.minimum(&p2)?)?.mean_all()?;
         self.actor_opt.backward_step(&actor_loss)?;
 
+        if self.value.is_some() {
+            // Fitted to the critics just updated, at the actor's mode; nothing flows back.
+            let mode = self.actor_gaussian(&s)?.0.tanh()?.detach();
+            let (v1, v2) = Self::q(&self.critics, &s, &mode)?;
+            let target = v1.minimum(&v2)?.detach();
+            if let Some(value) = &mut self.value {
+                let v = value.net.forward(&s)?.squeeze(D::Minus1)?;
+                value.opt.backward_step(&(v - target)?.sqr()?.mean_all()?)?;
+            }
+        }
+
         self.target_params
             .blend_from(&self.critic_params, self.config.tau)?;
         Ok(SacLosses {
@@ -262,24 +305,25 @@ impl Sac {
         Ok(a.flatten_all()?.to_vec1()?)
     }
 
-    /// `min(Q1, Q2)(s, mode(s))` for one state: the value the planner's terminal value
-    /// ([`crate::host_nets::TerminalValue`]) computes over batches, here through candle, as
-    /// the test's reference.
+    /// `min(Q1, Q2)(s, mode(s))` for one state, through candle: what the value network
+    /// learns, as the test's reference.
     #[cfg(test)]
-    pub(crate) fn mode_value(&self, s: &[f32]) -> Result<f32> {
+    fn mode_value(&self, s: &[f32]) -> Result<f32> {
         let st = tensor(s, 1, self.s_dim)?;
         let mode = self.actor_gaussian(&st)?.0.tanh()?;
         let (q1, q2) = Self::q(&self.critics, &st, &mode)?;
         Ok(q1.minimum(&q2)?.flatten_all()?.to_vec1::<f32>()?[0])
     }
 
-    /// The twin critics' layers (input `[s, a]`), for the planner's value past the horizon.
-    pub fn owned_critics(&self) -> Result<[CriticLayers; 2]> {
-        let owned = |c: &Mlp3| -> Result<CriticLayers> {
-            let [l0, l1, l2] = &c.layers;
-            Ok([l0.owned()?, l1.owned()?, l2.owned()?])
-        };
-        Ok([owned(&self.critics[0])?, owned(&self.critics[1])?])
+    /// The value network's layers as the bundle stores them, if the agent has one.
+    pub fn owned_value(&self) -> Result<Option<OwnedValue>> {
+        self.value
+            .as_ref()
+            .map(|v| {
+                let [l0, l1, l2] = &v.net.layers;
+                Ok([l0.owned()?, l1.owned()?, l2.owned()?])
+            })
+            .transpose()
     }
 
     /// The actor's layers as the bundle stores them: two hidden, mean head, log-std head.
@@ -325,6 +369,73 @@ mod tests {
         }
         let a = sac.act(&[0.0], true, &mut rng).unwrap()[0];
         assert!((a - 0.5).abs() < 0.15, "mode {a}");
+    }
+
+    /// The value network follows the critics at the mode: on a one-step bandit whose
+    /// best action depends on the state, `V(s)` comes to match `min Q(s, mode(s))`; and
+    /// adding it leaves the actor's and critics' learning untouched.
+    #[test]
+    fn value_network_learns_the_critics_value_at_the_mode() {
+        let config = SacConfig {
+            critic_hidden: 64,
+            actor_hidden: 32,
+            batch: 128,
+            alpha: 0.01,
+            learning_rate: 1e-3,
+            ..Default::default()
+        };
+        let mut rng = ChiRng::new(1);
+        let mut buffer = ReplayBuffer::new(1, 1, 10_000);
+        for _ in 0..2000 {
+            let (s, a) = (rng.symmetric_uniform(), rng.symmetric_uniform());
+            buffer.push(
+                &[s],
+                &[a],
+                1.0 + s - (a - 0.5 * s).powi(2) * 4.0,
+                &[0.0],
+                true,
+            );
+        }
+        let train = |with_value: bool| {
+            let mut sac = Sac::new(config, 1, 1, 0).unwrap();
+            if with_value {
+                sac.add_value(0).unwrap();
+            }
+            let mut rng = ChiRng::new(2);
+            for _ in 0..1500 {
+                let batch = buffer.sample(config.batch, &mut rng);
+                sac.update(&batch, &mut rng).unwrap();
+            }
+            sac
+        };
+        let (plain, valued) = (train(false), train(true));
+        assert_eq!(
+            plain.owned_policy().unwrap(),
+            valued.owned_policy().unwrap()
+        );
+        assert!(plain.owned_value().unwrap().is_none());
+        let layers = valued.owned_value().unwrap().unwrap();
+        let dense = |l: &chi_embedded::bundle::owned::OwnedLayer, x: &[f32]| -> Vec<f32> {
+            (0..l.rows)
+                .map(|r| {
+                    l.bias[r]
+                        + (0..l.cols)
+                            .map(|c| l.dequantised()[r * l.cols + c] * x[c])
+                            .sum::<f32>()
+                })
+                .collect()
+        };
+        let relu = |v: Vec<f32>| -> Vec<f32> { v.into_iter().map(|x| x.max(0.0)).collect() };
+        for s in [-0.8f32, -0.3, 0.0, 0.4, 0.9] {
+            let v = dense(
+                &layers[2],
+                &relu(dense(&layers[1], &relu(dense(&layers[0], &[s])))),
+            )[0];
+            let q = valued.mode_value(&[s]).unwrap();
+            assert!((v - q).abs() < 0.1, "s {s}: V {v} against min Q {q}");
+            // And both know the state matters: the best reward is 1 + s.
+            assert!((q - (1.0 + s)).abs() < 0.25, "s {s}: min Q {q}");
+        }
     }
 
     #[test]

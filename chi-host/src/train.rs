@@ -109,6 +109,9 @@ pub struct EpisodeMetrics {
     pub seconds: f32,
 }
 
+/// The hidden non-linearity of SAC's actor and value network.
+const POLICY_ACTIVATION: chi_embedded::nn::Activation = chi_embedded::nn::Activation::Relu;
+
 const CSV_HEADER: &str = "agent,seed,episode,env_steps,return,first_success,closest,plan_shift,plan_kl,amortised_std,early_exit,iterations,model_nll,critic_loss,actor_loss,seconds";
 
 impl EpisodeMetrics {
@@ -160,11 +163,19 @@ fn stream(seed: u64, episode: u32, stream: u64) -> ChiRng {
 }
 
 impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
+    /// SAC's actor (and the value network) read raw states: the bundle's policy normaliser
+    /// is the identity.
+    const POLICY_INPUT_MEAN: [f32; S] = [0.0; S];
+    const POLICY_INPUT_INV_STD: [f32; S] = [1.0; S];
+
     /// A run writing into `dir` (created); resumes from a checkpoint there if one exists and
     /// was made with the same configuration.
     pub fn open(agent: AgentKind, seed: u64, config: TrainConfig, dir: &Path) -> Result<Self> {
         fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let sac = Sac::new(config.sac, S, A, seed)?;
+        let mut sac = Sac::new(config.sac, S, A, seed)?;
+        if agent == AgentKind::Chi && config.chi.terminal_value {
+            sac.add_value(seed)?;
+        }
         let ensemble = EnsembleTrainer::new(config.ensemble, S, A, seed ^ 0xE5)?;
         let mut run = Self {
             agent,
@@ -248,6 +259,7 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
     pub fn spec(&self, samples: u32) -> Result<BundleSpec> {
         let norm = self.ensemble.normalisation();
         let c = &self.config;
+        let value = self.sac.owned_value()?;
         Ok(BundleSpec {
             header: Header {
                 dims: Dims {
@@ -261,7 +273,7 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
                 },
                 precision: Precision::F32,
                 ensemble_activation: c.ensemble.activation,
-                policy_activation: chi_embedded::nn::Activation::Relu,
+                policy_activation: POLICY_ACTIVATION,
                 log_var_bounds: c.ensemble.log_var_bounds,
                 log_std_bounds: c.sac.log_std_bounds,
                 controller: ControllerConfig {
@@ -269,6 +281,7 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
                     early_exit_sigma: c.chi.early_exit_sigma,
                 },
                 task: W::task(c),
+                terminal_value: value.is_some().then_some(self.value_weight()),
                 seed: self.seed,
             },
             ensemble_input_mean: norm.in_mean.clone(),
@@ -276,9 +289,10 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
             ensemble_output_mean: norm.out_mean.clone(),
             ensemble_output_std: norm.out_std.clone(),
             members: self.ensemble.owned_members()?,
-            policy_input_mean: vec![0.0; S],
-            policy_input_inv_std: vec![1.0; S],
+            policy_input_mean: Self::POLICY_INPUT_MEAN.to_vec(),
+            policy_input_inv_std: Self::POLICY_INPUT_INV_STD.to_vec(),
             policy: self.sac.owned_policy()?,
+            value,
         })
     }
 
@@ -297,23 +311,27 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
         Ok(chi)
     }
 
-    /// Gives `chi` SAC's current actor and, where the agent uses it, the critic's value past
+    /// Gives `chi` SAC's current actor and, where the agent has one, the value network past
     /// the horizon: the controller follows SAC as it trains without being rebuilt.
     fn follow_sac(&self, chi: &mut HostChi<W::Reward, S, A>) -> Result<()> {
-        let policy = self.sac.owned_policy()?;
-        let terminal = if self.config.chi.terminal_value {
-            let weight = (self.config.sac.gamma as f32).powi(HORIZON as i32);
-            Some(TerminalValue::new(
-                &policy,
-                &self.sac.owned_critics()?,
-                weight,
-            ))
-        } else {
-            None
-        };
+        let terminal = self.sac.owned_value()?.map(|layers| {
+            TerminalValue::new(
+                &layers,
+                POLICY_ACTIVATION,
+                self.value_weight(),
+                &Self::POLICY_INPUT_MEAN,
+                &Self::POLICY_INPUT_INV_STD,
+            )
+        });
         chi.dynamics().set_terminal_value(terminal);
-        chi.policy_mut().set_layers(&policy);
+        chi.policy_mut().set_layers(&self.sac.owned_policy()?);
         Ok(())
+    }
+
+    /// The value network's weight: the discount over the horizon, `gamma^H`, so the value
+    /// counts from the step the planned sequence ends at, as the critic's own targets do.
+    fn value_weight(&self) -> f32 {
+        (self.config.sac.gamma as f32).powi(HORIZON as i32)
     }
 
     /// Returns of noise-free episodes of the CHI controller at the host's settings (`K` =
@@ -589,6 +607,10 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
         let [actor_opt, critic_opt] = self.sac.optimisers();
         actor_opt.save(&dir.join("actor.adam.safetensors"))?;
         critic_opt.save(&dir.join("critic.adam.safetensors"))?;
+        if let Some((params, opt)) = self.sac.value_state() {
+            params.save(&dir.join("value.safetensors"))?;
+            opt.save(&dir.join("value.adam.safetensors"))?;
+        }
         self.ensemble
             .optimiser()
             .save(&dir.join("ensemble.adam.safetensors"))?;
@@ -654,6 +676,10 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
         let [actor_opt, critic_opt] = self.sac.optimisers();
         actor_opt.load(&dir.join("actor.adam.safetensors"))?;
         critic_opt.load(&dir.join("critic.adam.safetensors"))?;
+        if let Some((params, opt)) = self.sac.value_state() {
+            params.load(&dir.join("value.safetensors"))?;
+            opt.load(&dir.join("value.adam.safetensors"))?;
+        }
         self.ensemble
             .optimiser()
             .load(&dir.join("ensemble.adam.safetensors"))?;

@@ -117,6 +117,8 @@ pub enum Network {
     Ensemble,
     /// The policy.
     Policy,
+    /// The value network past the horizon.
+    Value,
 }
 
 /// A tensor inside the payload.
@@ -170,6 +172,7 @@ impl fmt::Display for Location {
         match self.network {
             Network::Ensemble => write!(f, "ensemble member {} ", self.member)?,
             Network::Policy => f.write_str("policy ")?,
+            Network::Value => f.write_str("value network ")?,
         }
         match self.item {
             Item::InputMean => f.write_str("input mean"),

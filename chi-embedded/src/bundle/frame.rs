@@ -20,8 +20,9 @@ use super::error::BundleError;
 /// First four bytes of every bundle.
 pub const MAGIC: [u8; 4] = *b"CHIB";
 /// The format version this build writes and reads. Version 2 stores int8 rows in the order
-/// the Cortex-M4's SXTB16/SMLAD pair wants ([`crate::nn::smlad_order`]).
-pub const VERSION: u16 = 2;
+/// the Cortex-M4's SXTB16/SMLAD pair wants ([`crate::nn::smlad_order`]); version 3 adds the
+/// header's terminal-value weight and the value network after the policy.
+pub const VERSION: u16 = 3;
 /// Bytes before the header.
 pub const PREFIX_LEN: usize = 16;
 /// Bytes of the trailing CRC.

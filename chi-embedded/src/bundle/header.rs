@@ -98,6 +98,10 @@ pub struct Header {
     pub controller: ControllerConfig,
     /// The task.
     pub task: Task,
+    /// The weight `gamma^H` of the value network past the horizon ([`crate::value`]), or
+    /// `None` when the bundle carries none and the planner scores `H` rewards alone (the
+    /// paper's Eq. 4). The network follows the policy in the payload.
+    pub terminal_value: Option<f32>,
     /// Seed of the training run (provenance).
     pub seed: u64,
 }
@@ -137,6 +141,11 @@ impl Header {
         }
         if !(s.min.is_finite() && s.max.is_finite() && s.min < s.max && s.max <= 20.0) {
             return fail("log-std bounds must be finite with min < max <= 20");
+        }
+        if let Some(w) = self.terminal_value
+            && !(w.is_finite() && w > 0.0 && w <= 1.0)
+        {
+            return fail("terminal-value weight must lie in (0, 1]");
         }
         if let Task::PointMass(geometry) = self.task
             && let Err(what) = geometry.validate()

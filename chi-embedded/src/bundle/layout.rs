@@ -8,6 +8,8 @@
 //!          4 (log-variance head HE -> S)
 //! policy input mean [S], input 1/std [S]
 //! policy layers 0..1 (hidden: S -> HP -> HP), 2 (mean head HP -> A), 3 (log-std head HP -> A)
+//! if the header has a terminal value: value layers 0..1 (hidden: S -> HP -> HP),
+//!          2 (head HP -> 1); its input normaliser is the policy's
 //! each layer: weights [out][in] (f32, or i8 + padding), then for int8 row scales [out],
 //!             then bias [out]
 //! ```
@@ -27,8 +29,8 @@ pub fn layer_len(rows: usize, cols: usize, precision: Precision) -> Option<usize
     }
 }
 
-/// Bytes of the whole payload for these sizes.
-pub fn payload_len(dims: &Dims, precision: Precision) -> Option<usize> {
+/// Bytes of the whole payload for these sizes, with or without the value network.
+pub fn payload_len(dims: &Dims, precision: Precision, value: bool) -> Option<usize> {
     let s = usize::try_from(dims.state).ok()?;
     let a = usize::try_from(dims.action).ok()?;
     let e = usize::try_from(dims.members).ok()?;
@@ -52,11 +54,22 @@ pub fn payload_len(dims: &Dims, precision: Precision) -> Option<usize> {
     ]
     .into_iter()
     .try_fold(0usize, usize::checked_add)?;
+    let value = match value {
+        true => [
+            layer_len(hp, s, precision)?,
+            layer_len(hp, hp, precision)?,
+            layer_len(1, hp, precision)?,
+        ]
+        .into_iter()
+        .try_fold(0usize, usize::checked_add)?,
+        false => 0,
+    };
     let norms = input
         .checked_mul(8)?
         .checked_add(s.checked_mul(8)?)?
         .checked_add(s.checked_mul(8)?)?;
     norms
         .checked_add(member.checked_mul(e)?)?
-        .checked_add(policy)
+        .checked_add(policy)?
+        .checked_add(value)
 }

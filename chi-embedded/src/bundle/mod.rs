@@ -27,8 +27,9 @@ use cursor::Cursor;
 use crate::ensemble::{Ensemble, Member};
 use crate::normaliser::{InputNormaliser, OutputScaling};
 use crate::policy::Policy;
+use crate::value::Value;
 
-/// A decoded bundle: header and the two networks, borrowing the bundle's bytes.
+/// A decoded bundle: header and the networks, borrowing the bundle's bytes.
 ///
 /// The const parameters are the compiled sizes: `S` state, `A` action, `IN = S + A`
 /// ensemble input, `E` members, `HE` ensemble width, `HP` policy width, `H` horizon, `K`
@@ -51,6 +52,8 @@ pub struct Bundle<
     pub ensemble: Ensemble<'a, S, A, IN, E, HE>,
     /// The policy.
     pub policy: Policy<'a, S, A, HP>,
+    /// The value past the horizon, if the header has a weight for one.
+    pub value: Option<Value<'a, S, HP>>,
 }
 
 /// Decodes and validates the header without knowing the compiled sizes: for tools that
@@ -63,7 +66,12 @@ pub fn inspect(bytes: &[u8]) -> Result<Header, BundleError> {
         return Err(BundleError::Header);
     }
     header.validate()?;
-    let expected = layout::payload_len(&header.dims, header.precision).unwrap_or(usize::MAX);
+    let expected = layout::payload_len(
+        &header.dims,
+        header.precision,
+        header.terminal_value.is_some(),
+    )
+    .unwrap_or(usize::MAX);
     if frame.payload.len() != expected {
         return Err(BundleError::PayloadLength {
             expected,
@@ -138,6 +146,19 @@ impl<
             activation: header.policy_activation,
             log_std_bounds: header.log_std_bounds,
         };
+        let value = match header.terminal_value {
+            Some(weight) => {
+                cur.at(Network::Value, 0);
+                Some(Value {
+                    input: policy.input,
+                    hidden: (cur.dense(0)?, cur.dense(1)?),
+                    head: cur.dense(2)?,
+                    activation: header.policy_activation,
+                    weight,
+                })
+            }
+            None => None,
+        };
         if cur.remaining() != 0 {
             return Err(BundleError::PayloadLength {
                 expected: frame.payload.len() - cur.remaining(),
@@ -148,6 +169,7 @@ impl<
             header,
             ensemble,
             policy,
+            value,
         })
     }
 }

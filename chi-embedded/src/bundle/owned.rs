@@ -159,6 +159,8 @@ impl OwnedLayer {
 pub type OwnedMember = [OwnedLayer; 5];
 /// The policy's four layers: two hidden, mean head, log-std head.
 pub type OwnedPolicy = [OwnedLayer; 4];
+/// The value network's three layers: two hidden, value head.
+pub type OwnedValue = [OwnedLayer; 3];
 
 /// Everything a bundle holds, owned: what the exporter fills in.
 #[derive(Clone, Debug, PartialEq)]
@@ -181,6 +183,8 @@ pub struct BundleSpec {
     pub policy_input_inv_std: Vec<f32>,
     /// Policy layers.
     pub policy: OwnedPolicy,
+    /// Value-network layers, present exactly when the header has a terminal-value weight.
+    pub value: Option<OwnedValue>,
 }
 
 /// Why a spec could not be written.
@@ -210,6 +214,7 @@ impl BundleSpec {
             .iter_mut()
             .flatten()
             .chain(spec.policy.iter_mut())
+            .chain(spec.value.iter_mut().flatten())
             .for_each(|l| *l = l.quantised());
         spec
     }
@@ -244,8 +249,20 @@ impl BundleSpec {
                 d.members
             ));
         }
+        if self.value.is_some() != self.header.terminal_value.is_some() {
+            return err(format!(
+                "value network {}, header terminal value {:?}",
+                if self.value.is_some() {
+                    "present"
+                } else {
+                    "absent"
+                },
+                self.header.terminal_value
+            ));
+        }
         let member_shapes = [(he, s + a), (he, he), (he, he), (s, he), (s, he)];
         let policy_shapes = [(hp, s), (hp, hp), (a, hp), (a, hp)];
+        let value_shapes = [(hp, s), (hp, hp), (1, hp)];
         let layers = self
             .members
             .iter()
@@ -262,6 +279,14 @@ impl BundleSpec {
                     .zip(policy_shapes)
                     .enumerate()
                     .map(|(i, l)| (format!("policy layer {i}"), l)),
+            )
+            .chain(
+                self.value
+                    .iter()
+                    .flatten()
+                    .zip(value_shapes)
+                    .enumerate()
+                    .map(|(i, l)| (format!("value layer {i}"), l)),
             );
         for (name, (layer, (rows, cols))) in layers {
             let n = match &layer.weights {
@@ -328,10 +353,14 @@ impl BundleSpec {
         }
         put_f32s(&mut payload, &self.policy_input_mean);
         put_f32s(&mut payload, &self.policy_input_inv_std);
-        for layer in &self.policy {
+        for layer in self.policy.iter().chain(self.value.iter().flatten()) {
             Self::put_layer(&mut payload, layer);
         }
-        let expected = layout::payload_len(&self.header.dims, self.header.precision);
+        let expected = layout::payload_len(
+            &self.header.dims,
+            self.header.precision,
+            self.header.terminal_value.is_some(),
+        );
         if expected != Some(payload.len()) {
             return Err(EncodeError(format!(
                 "payload is {} bytes, layout says {expected:?}",
@@ -406,6 +435,13 @@ impl<
                 OwnedLayer::from_dense(&p.mean),
                 OwnedLayer::from_dense(&p.log_std),
             ],
+            value: self.value.as_ref().map(|v| {
+                [
+                    OwnedLayer::from_dense(&v.hidden.0),
+                    OwnedLayer::from_dense(&v.hidden.1),
+                    OwnedLayer::from_dense(&v.head),
+                ]
+            }),
         }
     }
 }

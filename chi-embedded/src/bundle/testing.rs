@@ -75,6 +75,7 @@ pub fn point_mass_header(ensemble_hidden: u32, policy_hidden: u32, precision: Pr
         },
         controller: POINT_MASS_CONTROLLER,
         task: Task::PointMass(Geometry::default()),
+        terminal_value: None,
         seed: 0,
     }
 }
@@ -156,7 +157,24 @@ pub fn point_mass_spec(
             OwnedLayer::f32(2, hp, mean, zeros(2)),
             OwnedLayer::f32(2, hp, zeros(2 * hp), vec![log_std; 2]),
         ],
+        value: None,
     }
+}
+
+/// `spec` (of [`point_mass_spec`]) with a value network past the horizon that is exactly
+/// `V(s) = -gain |goal - s|_1` (the policy's first-layer construction, summed), weighted by
+/// `weight`. A negative `gain` makes a value that prizes distance from the goal.
+pub fn with_distance_value(mut spec: BundleSpec, gain: f32, weight: f32) -> BundleSpec {
+    let hp = spec.header.dims.policy_hidden as usize;
+    let mut head = zeros(hp);
+    head[..4].fill(-gain);
+    spec.value = Some([
+        spec.policy[0].clone(),
+        OwnedLayer::f32(hp, hp, identity(hp, hp), zeros(hp)),
+        OwnedLayer::f32(1, hp, head, zeros(1)),
+    ]);
+    spec.header.terminal_value = Some(weight);
+    spec
 }
 
 /// [`point_mass_spec`] encoded, for `Bundle::<2, 2, 4, 2, HE, HP, 7, K>` (`K` of
@@ -221,6 +239,7 @@ pub fn random_spec(dims: Dims, precision: Precision, seed: u64) -> BundleSpec {
         policy_input_mean: positive(s),
         policy_input_inv_std: positive(s),
         policy,
+        value: None,
     };
     match precision {
         Precision::F32 => spec,

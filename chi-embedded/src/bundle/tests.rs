@@ -223,6 +223,90 @@ fn writer_refuses_inconsistent_specs() {
     assert!(mixed.encode().unwrap_err().0.contains("header says F32"));
 }
 
+/// A random value network, as the exporter adds one.
+fn with_random_value(spec: &mut BundleSpec, weight: f32, seed: u64) {
+    let other = random_spec(small_dims(), Precision::F32, seed);
+    let [l0, l1, _, _] = other.policy;
+    let mut head = other.members[0][3].clone();
+    head.rows = 1;
+    head.bias.truncate(1);
+    if let OwnedWeights::F32(w) = &mut head.weights {
+        w.truncate(8);
+    }
+    spec.value = Some([l0, l1, head]);
+    spec.header.terminal_value = Some(weight);
+    if spec.header.precision == Precision::I8 {
+        *spec = spec.quantised();
+    }
+}
+
+#[test]
+fn value_network_round_trips_and_is_checked_like_the_others() {
+    for precision in [Precision::F32, Precision::I8] {
+        let (mut spec, plain) = small(precision, 11);
+        with_random_value(&mut spec, 0.93, 12);
+        let bytes = spec.encode().unwrap();
+        assert!(bytes.len() > plain.len());
+        let bundle = Small::parse(bytes.as_bytes()).unwrap();
+        assert_eq!(bundle.header.terminal_value, Some(0.93));
+        assert_eq!(bundle.to_spec(), spec);
+        assert!(Small::parse(plain.as_bytes()).unwrap().value.is_none());
+    }
+    let (mut spec, _) = small(Precision::F32, 11);
+    with_random_value(&mut spec, 0.93, 12);
+    if let Some(value) = &mut spec.value {
+        value[2].bias[0] = f32::INFINITY;
+    }
+    let err = Small::parse(spec.encode().unwrap().as_bytes()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "value network layer 2 bias holds a NaN or infinite value"
+    );
+    for weight in [0.0, -0.5, 1.5, f32::NAN] {
+        let (mut spec, _) = small(Precision::F32, 11);
+        with_random_value(&mut spec, weight, 12);
+        let err = Small::parse(spec.encode().unwrap().as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("terminal-value weight"), "{err}");
+    }
+    // A header that promises a value the payload lacks (or the reverse) is refused by the
+    // writer, and by the reader as a payload of the wrong length.
+    let (mut spec, _) = small(Precision::F32, 11);
+    spec.header.terminal_value = Some(0.9);
+    assert!(
+        spec.encode()
+            .unwrap_err()
+            .0
+            .contains("value network absent")
+    );
+    let (mut spec, _) = small(Precision::F32, 11);
+    with_random_value(&mut spec, 0.9, 12);
+    spec.value = None;
+    assert!(
+        spec.encode()
+            .unwrap_err()
+            .0
+            .contains("value network absent")
+    );
+}
+
+#[test]
+fn the_hand_built_value_is_the_weighted_distance_to_the_goal() {
+    use crate::envs::point_mass::GOAL;
+    use crate::value::StateValue;
+    let spec = testing::with_distance_value(
+        testing::point_mass_spec(8, 8, PolicyKind::Confident),
+        2.0,
+        0.5,
+    );
+    let bytes = spec.encode().unwrap();
+    let bundle = Small::parse(bytes.as_bytes()).unwrap();
+    let value = bundle.value.unwrap();
+    for s in [[0.0f32, 0.0], [0.3, 0.8], GOAL, [1.0, -0.2]] {
+        let d = (GOAL[0] - s[0]).abs() + (GOAL[1] - s[1]).abs();
+        assert!((value.value(&s) + 0.5 * 2.0 * d).abs() < 1e-6, "{s:?}");
+    }
+}
+
 #[test]
 fn hand_built_bundles_decode() {
     for kind in [

@@ -1,77 +1,76 @@
-//! The value of where a planned sequence ends: SAC's critic at the policy's mode,
-//! `gamma^H min(Q1, Q2)(s_H, tanh(mu(s_H)))`, added to the `H` rewards a sample collects.
+//! The value past the horizon on the host: the bundle's value network
+//! ([`chi_embedded::value`]), `gamma^H V(s_H)` added to the `H` rewards a sample collects,
+//! evaluated over whole batches of final states.
 //!
-//! The paper's Eq. 4 scores `H` rewards alone; its Section 5 suggests amortised inference
-//! with a value function to see past the horizon. On the point mass that is what a 7-step
-//! planner lacks at the wall: the policy has learnt the detour through the opening, but a
-//! detour costs reward inside the horizon, so Eq. 4 pulls the plan back to the wall. The
-//! board carries no critic, so this is a host-only switch (`chi.terminal_value`).
+//! The board evaluates the same network one state at a time; both read the state through
+//! the policy's normaliser, so the host's CHI agent plans with the value the board will.
 
-use chi_embedded::bundle::owned::{OwnedLayer, OwnedPolicy};
+use chi_embedded::bundle::owned::{BundleSpec, OwnedValue};
 use chi_embedded::nn::Activation;
 
-use super::{Layer, trunk};
+use super::{Layer, normalise_into, trunk};
 
-/// A critic's three layers, input `[s, a]`, output one value.
-pub type CriticLayers = [OwnedLayer; 3];
-
-/// The policy's mode and twin critics, evaluated over whole batches of final states.
+/// A value network and its weight, batched.
 pub struct TerminalValue {
-    policy_hidden: Vec<Layer>,
-    policy_mean: Layer,
-    critics: [Vec<Layer>; 2],
+    hidden: Vec<Layer>,
+    head: Layer,
+    activation: Activation,
+    in_mean: Vec<f32>,
+    in_inv_std: Vec<f32>,
     weight: f32,
-    /// Layer inputs and outputs, and the running minimum over the critics.
-    scratch: [Vec<f32>; 4],
+    /// Normalised inputs and the two layer buffers.
+    scratch: [Vec<f32>; 3],
 }
 
 impl TerminalValue {
-    /// SAC's actor (its mean head: the mode before `tanh`) and critics, weighted by
-    /// `weight` (the discount over the horizon, `gamma^H`, so the value counts from step `H`
-    /// as the critic's own targets do).
-    pub fn new(policy: &OwnedPolicy, critics: &[CriticLayers; 2], weight: f32) -> Self {
+    /// The value network `layers` weighted by `weight` (the discount over the horizon,
+    /// `gamma^H`), reading states through the normaliser `(in_mean, in_inv_std)`.
+    pub fn new(
+        layers: &OwnedValue,
+        activation: Activation,
+        weight: f32,
+        in_mean: &[f32],
+        in_inv_std: &[f32],
+    ) -> Self {
         Self {
-            policy_hidden: policy[..2].iter().map(Layer::from).collect(),
-            policy_mean: Layer::from(&policy[2]),
-            critics: critics
-                .each_ref()
-                .map(|layers| layers.iter().map(Layer::from).collect()),
+            hidden: layers[..2].iter().map(Layer::from).collect(),
+            head: Layer::from(&layers[2]),
+            activation,
+            in_mean: in_mean.to_vec(),
+            in_inv_std: in_inv_std.to_vec(),
             weight,
             scratch: Default::default(),
         }
     }
 
-    /// Adds `weight * min(Q1, Q2)(s, mode(s))` to `returns[k]` for each `states[k]`.
+    /// The value of a spec, if it carries one: what the board would add.
+    pub fn from_spec(spec: &BundleSpec) -> Option<Self> {
+        let (layers, weight) = (spec.value.as_ref()?, spec.header.terminal_value?);
+        Some(Self::new(
+            layers,
+            spec.header.policy_activation,
+            weight,
+            &spec.policy_input_mean,
+            &spec.policy_input_inv_std,
+        ))
+    }
+
+    /// Adds `weight * V(s)` to `returns[k]` for each `states[k]`.
     pub fn add_to<const S: usize>(&mut self, states: &[[f32; S]], returns: &mut [f32]) {
         let n = states.len().min(returns.len());
-        let [x, a, b, values] = &mut self.scratch;
+        let [x, a, b] = &mut self.scratch;
         x.clear();
-        x.extend(states.iter().take(n).flatten());
-        trunk(&self.policy_hidden, Activation::Relu, x, n, a, b);
-        self.policy_mean.forward(a, n, b, None);
-        b.iter_mut().for_each(|m| *m = m.tanh());
-        let actions = b.len().checked_div(n).unwrap_or(0);
-        x.clear();
-        for (s, mode) in states.iter().zip(b.chunks_exact(actions.max(1))) {
-            x.extend_from_slice(s);
-            x.extend_from_slice(mode);
+        for s in states.iter().take(n) {
+            normalise_into(s, &self.in_mean, &self.in_inv_std, x);
         }
-        values.clear();
-        values.resize(n, f32::INFINITY);
-        for critic in &self.critics {
-            let Some((head, hidden)) = critic.split_last() else {
-                continue;
-            };
-            trunk(hidden, Activation::Relu, x, n, a, b);
-            head.forward(a, n, b, None);
-            for (v, q) in values.iter_mut().zip(b.iter()) {
-                *v = v.min(*q);
-            }
-        }
-        // A value the critic cannot give (non-finite) leaves the sample scored by its rewards.
-        for (r, v) in returns.iter_mut().zip(values.iter()) {
+        trunk(&self.hidden, self.activation, x, n, a, b);
+        self.head.forward(a, n, b, None);
+        // A value the network cannot give (non-finite) leaves the sample scored by its
+        // rewards, as on the board.
+        for (r, v) in returns.iter_mut().zip(b.iter()) {
+            let v = self.weight * v;
             if v.is_finite() {
-                *r += self.weight * v;
+                *r += v;
             }
         }
     }
@@ -80,34 +79,34 @@ impl TerminalValue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sac::{Sac, SacConfig};
+    use chi_embedded::bundle::Bundle;
+    use chi_embedded::bundle::testing::{self, PolicyKind};
+    use chi_embedded::reference::point_mass::K;
+    use chi_embedded::value::StateValue;
 
-    /// The batched value agrees with SAC's own (candle) evaluation, times the weight, and
-    /// adds to what the returns held.
+    /// The batched value equals the board's, one state at a time, and adds to what the
+    /// returns held.
     #[test]
-    fn adds_the_weighted_critic_of_the_mode() {
-        let config = SacConfig {
-            actor_hidden: 32,
-            critic_hidden: 48,
-            ..Default::default()
-        };
-        let sac = Sac::new(config, 2, 2, 7).unwrap();
-        let mut value = TerminalValue::new(
-            &sac.owned_policy().unwrap(),
-            &sac.owned_critics().unwrap(),
+    fn adds_what_the_board_adds() {
+        let spec = testing::with_distance_value(
+            testing::point_mass_spec(8, 8, PolicyKind::Confident),
+            2.0,
             0.5,
         );
-        let states = [[0.1f32, 0.9], [0.5, 0.15], [0.0, 0.0]];
-        let mut returns = [1.0f32, -2.0, 0.0];
+        let bytes = spec.encode().unwrap();
+        let bundle = Bundle::<2, 2, 4, 2, 8, 8, 7, K>::parse(bytes.as_bytes()).unwrap();
+        let board = bundle.value.unwrap();
+        let mut value = TerminalValue::from_spec(&spec).unwrap();
+        let states = [[0.1f32, 0.9], [0.5, 0.15], [0.0, 0.0], [f32::NAN, 30.0]];
+        let before = [1.0f32, -2.0, 0.0, 4.0];
+        let mut returns = before;
         value.add_to(&states, &mut returns);
-        for ((s, r), before) in states.iter().zip(returns).zip([1.0f32, -2.0, 0.0]) {
-            let expected = before + 0.5 * sac.mode_value(s).unwrap();
-            assert!((r - expected).abs() < 1e-4, "{s:?}: {r} against {expected}");
+        for ((s, r), b) in states.iter().zip(returns).zip(before) {
+            let expected = b + board.value(s);
+            assert!((r - expected).abs() < 1e-5, "{s:?}: {r} against {expected}");
         }
-        assert_ne!(
-            returns,
-            [1.0, -2.0, 0.0],
-            "an untrained critic is not exactly 0"
-        );
+        assert_ne!(returns, before);
+        let plain = testing::point_mass_spec(8, 8, PolicyKind::Confident);
+        assert!(TerminalValue::from_spec(&plain).is_none());
     }
 }
