@@ -52,11 +52,11 @@ pub struct ChiConfig {
     pub counterfactual_per_step: usize,
     /// Which Gaussian the counterfactual sequences are drawn from.
     pub counterfactual_source: CounterfactualSource,
-    /// Add SAC's critic at the horizon to each planned sequence's return (the value past
-    /// the horizon the paper's Section 5 suggests; off in the paper's Eq. 4). Host only: the
-    /// board carries no critic, so an exported bundle plans on rewards alone. Written to a
-    /// run's config.toml only when on: runs made before it existed planned without it, and
-    /// still resume.
+    /// Add a value at the horizon to each planned sequence's return (the value past the
+    /// horizon the paper's Section 5 suggests; off in the paper's Eq. 4): a network fitted
+    /// to SAC's critics at the policy's mode, exported in the bundle so the board plans
+    /// with it too ([`chi_embedded::value`]). Written to a run's config.toml only when on:
+    /// runs made before it existed planned without it, and still resume.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub terminal_value: bool,
 }
@@ -220,6 +220,32 @@ impl TrainConfig {
     }
 }
 
+/// The first setting (dotted key) whose value differs between two configurations written
+/// as TOML, with both values: what a refused resume names so the user knows which flag to
+/// change. `None` if the texts hold the same settings.
+pub fn first_difference(saved: &str, now: &str) -> Option<String> {
+    fn walk(path: &str, a: Option<&toml::Value>, b: Option<&toml::Value>) -> Option<String> {
+        if let (Some(toml::Value::Table(a)), Some(toml::Value::Table(b))) = (a, b) {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            return keys.into_iter().find_map(|k| {
+                let sub = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                walk(&sub, a.get(k), b.get(k))
+            });
+        }
+        let show = |v: Option<&toml::Value>| v.map_or("(none)".to_string(), |v| v.to_string());
+        (a != b).then(|| format!("{path}: the run has {}, now {}", show(a), show(b)))
+    }
+    let parse = |t: &str| t.parse::<toml::Table>().ok().map(toml::Value::Table);
+    match (parse(saved), parse(now)) {
+        (Some(a), Some(b)) => walk("", Some(&a), Some(&b)),
+        _ => Some("the run's config.toml is not valid TOML".to_string()),
+    }
+}
+
 fn merge(base: &mut toml::Table, overrides: toml::Table) {
     for (k, v) in overrides {
         match (base.get_mut(&k), v) {
@@ -275,6 +301,27 @@ mod tests {
 
     /// Runs from before the switch existed hold no `terminal_value` key; their text must
     /// stay what a default config writes, or they would no longer resume.
+    #[test]
+    fn first_difference_names_the_setting_and_both_values() {
+        let a = "episodes = 4\n[sac]\nalpha = 0.2\nbatch = 32\n";
+        assert_eq!(first_difference(a, a), None);
+        let b = "episodes = 4\n[sac]\nalpha = 0.2\nbatch = 64\n";
+        assert_eq!(
+            first_difference(a, b).unwrap(),
+            "sac.batch: the run has 32, now 64"
+        );
+        let c = "episodes = 4\n[sac]\nalpha = 0.2\nbatch = 32\nextra = true\n";
+        assert_eq!(
+            first_difference(a, c).unwrap(),
+            "sac.extra: the run has (none), now true"
+        );
+        assert!(
+            first_difference("episodes = [", a)
+                .unwrap()
+                .contains("not valid TOML")
+        );
+    }
+
     #[test]
     fn terminal_value_is_written_only_when_on() {
         let off = toml::to_string(&TrainConfig::default()).unwrap();

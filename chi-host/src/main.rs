@@ -104,8 +104,9 @@ enum Command {
         /// Turn off SAC's training on the planner's counterfactual rollouts (Appendix G).
         #[arg(long)]
         no_counterfactual: bool,
-        /// CHI's planner adds SAC's critic at the horizon to each sequence's return (the
-        /// value past the horizon of the paper's Section 5; host only, off in the paper).
+        /// CHI's planner adds a value at the horizon to each sequence's return (the value
+        /// past the horizon of the paper's Section 5, off in the paper): a network fitted to
+        /// SAC's critics, exported in the bundle so the board plans with it too.
         #[arg(long)]
         terminal_value: bool,
         #[command(flatten)]

@@ -644,24 +644,29 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
             fs::read_to_string(self.dir.join("config.toml")).context("the run's config.toml")?;
         // A task without a wall ignores it: its runs resume across a change of the wall's default.
         let saved_config = toml::from_str::<TrainConfig>(&saved).ok();
-        let same_run = match &saved_config {
+        let difference = match &saved_config {
             Some(c) => {
-                saved
-                    == toml::to_string(&TrainConfig {
-                        episodes: c.episodes,
-                        geometry: if W::HAS_WALL {
-                            self.config.geometry
-                        } else {
-                            c.geometry
-                        },
-                        ..self.config.clone()
-                    })?
+                let now = toml::to_string(&TrainConfig {
+                    episodes: c.episodes,
+                    geometry: if W::HAS_WALL {
+                        self.config.geometry
+                    } else {
+                        c.geometry
+                    },
+                    ..self.config.clone()
+                })?;
+                (saved != now).then(|| {
+                    crate::config::first_difference(&saved, &now)
+                        .unwrap_or_else(|| "the same settings, written differently".to_string())
+                })
             }
-            None => false,
+            None => {
+                Some("the run's config.toml is not a configuration this build reads".to_string())
+            }
         };
-        if !same_run {
+        if let Some(difference) = difference {
             bail!(
-                "{} holds a run with another configuration (only --episodes may change); use a new --out or the same settings",
+                "{} holds a run with another configuration ({difference}; only --episodes may change); use a new --out or the same settings",
                 self.dir.display()
             );
         }

@@ -37,13 +37,26 @@ fn rows(dir: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn resumed_and_extended_run_ends_where_an_uninterrupted_one_does() {
-    for agent in [AgentKind::Chi, AgentKind::Sac, AgentKind::Cem] {
-        let straight = tmp(&format!("straight-{}", agent.name()));
+    // CHI also with its value network past the horizon, which has weights and an optimiser
+    // of its own to carry across.
+    let valued = || {
+        let mut c = quick();
+        c.chi.terminal_value = true;
+        c
+    };
+    let runs = [
+        (AgentKind::Chi, quick as fn() -> TrainConfig, "chi"),
+        (AgentKind::Chi, valued, "chi-value"),
+        (AgentKind::Sac, quick, "sac"),
+        (AgentKind::Cem, quick, "cem"),
+    ];
+    for (agent, quick, name) in runs {
+        let straight = tmp(&format!("straight-{name}"));
         let mut run = Run::open(agent, 7, quick(), &straight).unwrap();
         for _ in 0..4 {
             run.episode().unwrap();
         }
-        let resumed = tmp(&format!("resumed-{}", agent.name()));
+        let resumed = tmp(&format!("resumed-{name}"));
         // Started as a 2-episode run, then extended to 4 (`chi train --episodes 4` again).
         let short = TrainConfig {
             episodes: 2,
@@ -69,15 +82,11 @@ fn resumed_and_extended_run_ends_where_an_uninterrupted_one_does() {
         assert_eq!(
             a.iter().map(strip).collect::<Vec<_>>(),
             b.iter().map(strip).collect::<Vec<_>>(),
-            "{}",
-            agent.name()
+            "{name}"
         );
-        assert_eq!(
-            run.spec(32).unwrap(),
-            second.spec(32).unwrap(),
-            "{}: weights differ",
-            agent.name()
-        );
+        let spec = run.spec(32).unwrap();
+        assert_eq!(spec, second.spec(32).unwrap(), "{name}: weights differ");
+        assert_eq!(spec.value.is_some(), name == "chi-value", "{name}");
     }
 }
 
@@ -91,11 +100,20 @@ fn resume_with_other_settings_is_refused() {
     // The point mass reads its wall: another wall is another run.
     let mut wall = quick();
     wall.geometry.opening_centre = 0.85;
-    for config in [other, wall] {
+    let mut valued = quick();
+    valued.chi.terminal_value = true;
+    let cases = [
+        (other, "ensemble.hidden: the run has 32, now 64"),
+        (wall, "geometry.opening_centre: the run has 0.4, now 0.85"),
+        (valued, "chi.terminal_value: the run has (none), now true"),
+    ];
+    for (config, names) in cases {
         let err = Run::open(AgentKind::Sac, 1, config, &dir)
             .err()
             .expect("refused");
-        assert!(err.to_string().contains("another configuration"), "{err}");
+        let err = err.to_string();
+        assert!(err.contains("another configuration"), "{err}");
+        assert!(err.contains(names), "{err}");
     }
 }
 
