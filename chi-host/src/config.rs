@@ -297,6 +297,7 @@ mod tests {
         std::fs::write(&bad, "[ensemble]\nhiden = 64\n").unwrap();
         let err = format!("{:#}", TrainConfig::default().with_file(&bad).unwrap_err());
         assert!(err.contains("hiden"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     /// Runs from before the switch existed hold no `terminal_value` key; their text must
