@@ -167,11 +167,17 @@ impl TrainConfig {
     /// The settings the board can run: ensemble 2 x (3 x 32), actor 2 x 32 (the reference
     /// point-mass sizes of chi-embedded), so the trained run exports straight to the
     /// firmware; fast enough for the README's main job.
+    ///
+    /// With the value past the horizon (`chi.terminal_value`): a 7-step planner cannot see
+    /// that the detour through the wall's opening pays, and pulls a policy that has learnt
+    /// it back to the wall; with the value CHI keeps the route (experiments/README.md). The
+    /// paper preset keeps the paper's Eq. 4.
     pub fn board() -> Self {
         let mut c = Self::default();
         c.ensemble.members = chi_embedded::reference::point_mass::E;
         c.ensemble.hidden = chi_embedded::reference::point_mass::HE;
         c.sac.actor_hidden = chi_embedded::reference::point_mass::HP;
+        c.chi.terminal_value = true;
         c
     }
 

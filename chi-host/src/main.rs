@@ -105,10 +105,12 @@ enum Command {
         #[arg(long)]
         no_counterfactual: bool,
         /// CHI's planner adds a value at the horizon to each sequence's return (the value
-        /// past the horizon of the paper's Section 5, off in the paper): a network fitted to
-        /// SAC's critics, exported in the bundle so the board plans with it too.
-        #[arg(long)]
-        terminal_value: bool,
+        /// past the horizon of the paper's Section 5): a network fitted to SAC's critics,
+        /// exported in the bundle so the board plans with it too. On in the point mass's
+        /// board preset, off elsewhere and in the paper; `--terminal-value false` runs the
+        /// paper's Eq. 4 alone.
+        #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+        terminal_value: Option<bool>,
         #[command(flatten)]
         wall: WallArgs,
         /// Where runs go.
@@ -280,7 +282,7 @@ impl Command {
                 }
                 c.episodes = episodes.unwrap_or(c.episodes);
                 c.chi.counterfactual &= !no_counterfactual;
-                c.chi.terminal_value |= terminal_value;
+                c.chi.terminal_value = terminal_value.unwrap_or(c.chi.terminal_value);
                 match env {
                     EnvName::PointMass => {
                         c.geometry = wall.apply(c.geometry)?;
@@ -669,6 +671,13 @@ fn inspect(path: &std::path::Path) -> Result<()> {
         header.policy_activation, header.log_std_bounds
     );
     println!("  controller  {:?}", header.controller);
+    match header.terminal_value {
+        Some(w) => println!(
+            "  value       {hp} -> {hp} -> 1 past the horizon, weight {w}",
+            hp = header.dims.policy_hidden
+        ),
+        None => println!("  value       none (the planner scores the H rewards alone)"),
+    }
     println!("  seed        {}", header.seed);
     match Bundle::parse(bytes.as_bytes()) {
         Ok(_) => println!("  runs on the reference point-mass controller: yes"),

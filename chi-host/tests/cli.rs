@@ -117,6 +117,9 @@ fn wrong_flag_and_bad_geometry_are_refused() {
     let o = chi(&["run", path.to_str().unwrap(), "--wall-x", "1.5"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("wall_x"), "{}", text(&o));
+    let o = chi(&["train", "--terminal-value", "maybe"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("--terminal-value"), "{}", text(&o));
 }
 
 #[test]

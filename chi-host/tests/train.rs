@@ -37,16 +37,16 @@ fn rows(dir: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn resumed_and_extended_run_ends_where_an_uninterrupted_one_does() {
-    // CHI also with its value network past the horizon, which has weights and an optimiser
-    // of its own to carry across.
-    let valued = || {
+    // CHI with its value network past the horizon (the board preset's), which has weights
+    // and an optimiser of its own to carry across, and without (the paper's Eq. 4).
+    let paper = || {
         let mut c = quick();
-        c.chi.terminal_value = true;
+        c.chi.terminal_value = false;
         c
     };
     let runs = [
         (AgentKind::Chi, quick as fn() -> TrainConfig, "chi"),
-        (AgentKind::Chi, valued, "chi-value"),
+        (AgentKind::Chi, paper, "chi-paper"),
         (AgentKind::Sac, quick, "sac"),
         (AgentKind::Cem, quick, "cem"),
     ];
@@ -86,7 +86,7 @@ fn resumed_and_extended_run_ends_where_an_uninterrupted_one_does() {
         );
         let spec = run.spec(32).unwrap();
         assert_eq!(spec, second.spec(32).unwrap(), "{name}: weights differ");
-        assert_eq!(spec.value.is_some(), name == "chi-value", "{name}");
+        assert_eq!(spec.value.is_some(), name == "chi", "{name}");
     }
 }
 
@@ -100,12 +100,12 @@ fn resume_with_other_settings_is_refused() {
     // The point mass reads its wall: another wall is another run.
     let mut wall = quick();
     wall.geometry.opening_centre = 0.85;
-    let mut valued = quick();
-    valued.chi.terminal_value = true;
+    let mut paper = quick();
+    paper.chi.terminal_value = false;
     let cases = [
         (other, "ensemble.hidden: the run has 32, now 64"),
         (wall, "geometry.opening_centre: the run has 0.4, now 0.85"),
-        (valued, "chi.terminal_value: the run has (none), now true"),
+        (paper, "chi.terminal_value: the run has true, now (none)"),
     ];
     for (config, names) in cases {
         let err = Run::open(AgentKind::Sac, 1, config, &dir)
@@ -168,7 +168,10 @@ fn cli_trains_exports_and_the_board_controller_accepts_the_bundles() {
         let bytes = chi_host::bundle_file::read(&run.join(name)).unwrap();
         let bundle = Bundle::parse(bytes.as_bytes()).unwrap();
         assert_eq!(bundle.header.seed, 3);
+        // The board preset plans with the value past the horizon, so the board gets it.
+        assert!(bundle.value.is_some() && bundle.header.terminal_value.is_some());
     }
+    assert!(text.contains("value      value head"), "{text}");
     let o = Command::new(chi)
         .args(["eval", "--episodes", "2", "--run"])
         .arg(&run)
