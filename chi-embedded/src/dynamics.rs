@@ -23,10 +23,10 @@ pub trait Dynamics<const S: usize, const A: usize> {
 
     /// Adds to `returns[k]` the model's estimate of the return collected after the horizon
     /// from `states[k]`, the state sample `k` ends in. The paper's Eq. 4 scores the `H`
-    /// rewards alone, so the default adds nothing (the board's ensemble keeps it); its
-    /// Section 5 suggests a value function for what lies beyond the horizon, which the host
-    /// can supply (a critic of the amortised policy) where a short horizon misleads the
-    /// planner, as at the point mass's wall.
+    /// rewards alone, so the default adds nothing; its Section 5 suggests a value function
+    /// for what lies beyond the horizon, where a short horizon misleads the planner, as at
+    /// the point mass's wall: a bundle may carry one ([`crate::value::WithValue`] adds it on
+    /// the board, the host's batched ensemble adds the same network).
     fn add_terminal_values(&mut self, _states: &[[f32; S]], _returns: &mut [f32]) {}
 }
 

@@ -9,7 +9,8 @@
 //!    ([`controller::Controller::amortise`]);
 //! 2. **iterative**: `I` mirror-descent updates of Eq. 4 refine that Gaussian with `K`
 //!    sampled action sequences ([`planner::Planner::refine`]); the first mean action is
-//!    executed.
+//!    executed. A bundle may add a value network past the horizon to each sequence's `H`
+//!    rewards (the paper's Section 5 suggestion, [`value`]).
 //!
 //! ```
 //! use chi_embedded::bundle::{testing, Bundle};
