@@ -62,7 +62,7 @@ const NODES: [f32; 8] = [
 
 impl<const A: usize> SquashedGaussian<A> {
     /// Mean and standard deviation of the squashed action `tanh(u)`, by equal-weight
-    /// quadrature ([`NODES`]). This is how the amortised phase turns the policy into the
+    /// quadrature (the eight `NODES`). This is how the amortised phase turns the policy into the
     /// `(mu_t, sigma_t^2)` that initialise Eq. 4: a confident policy gives a narrow
     /// Gaussian, an untrained one (large `std`) one as wide as the action box allows.
     pub fn moments(&self) -> ([f32; A], [f32; A]) {

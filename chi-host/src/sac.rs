@@ -183,7 +183,7 @@ impl Sac {
         })
     }
 
-    /// Adds the value network ([`ValueNet`]), initialised from `seed` on a stream of its own,
+    /// Adds the value network (`ValueNet`), initialised from `seed` on a stream of its own,
     /// so the actor and critics learn exactly as without it; from now on every update also
     /// fits it.
     pub fn add_value(&mut self, seed: u64) -> Result<()> {

@@ -11,7 +11,7 @@ pub struct DenseF32<'a, const IN: usize, const OUT: usize> {
 }
 
 impl<const IN: usize, const OUT: usize> DenseF32<'_, IN, OUT> {
-    /// `y = W x + b`, each row summed in a fixed order (see [`dot`]).
+    /// `y = W x + b`, each row summed in a fixed order (see `dot`).
     pub fn forward(&self, x: &[f32; IN], y: &mut [f32; OUT]) {
         #[cfg(feature = "cortex-m4")]
         {

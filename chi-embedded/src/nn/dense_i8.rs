@@ -108,7 +108,7 @@ impl<const IN: usize, const OUT: usize> DenseI8<'_, IN, OUT> {
 impl<const IN: usize, const OUT: usize> DenseI8<'_, IN, OUT> {
     /// `ys[n] = W xs[n] + b` for a batch (pairs beyond the shorter slice are skipped): the
     /// same numbers as [`Self::forward`] on each sample. On the M4 four samples at a time
-    /// share every load and unpack of the weights ([`super::m4::dot4_i8`]).
+    /// share every load and unpack of the weights (`m4::dot4_i8`, on the Cortex-M4).
     pub fn forward_batch(&self, xs: &[[f32; IN]], ys: &mut [[f32; OUT]]) {
         #[cfg(feature = "cortex-m4")]
         if super::m4::suits_i8(self.weights) {

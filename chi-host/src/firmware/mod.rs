@@ -6,7 +6,7 @@
 //! - [`log`]: the firmware's defmt frames decoded with the ELF's table.
 //! - [`client`]: the host end of the link protocol, over TCP (QEMU) or a serial port.
 //! - [`hil`]: an environment on the host against the controller on the firmware.
-//! - [`bench`]: the bench job's report and what it implies at 168 MHz.
+//! - [`bench`](mod@bench): the bench job's report and what it implies at 168 MHz.
 //! - [`selftest`]: the self-test job's report.
 
 pub mod bench;
