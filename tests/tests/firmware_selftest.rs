@@ -5,7 +5,9 @@
 
 use chi_e2e::{Job, build_with, run};
 use chi_embedded::bundle::owned::BundleSpec;
-use chi_embedded::bundle::testing::{PolicyKind, point_mass_spec, random_spec};
+use chi_embedded::bundle::testing::{
+    PolicyKind, point_mass_spec, random_spec, with_distance_value,
+};
 use chi_embedded::bundle::{Dims, Precision, Task};
 use chi_embedded::envs::point_mass::GoalReward;
 use chi_embedded::nn::Activation;
@@ -43,12 +45,15 @@ fn reference_dims() -> Dims {
 }
 
 /// Bundles chosen so that every part of the controller runs on the board: early exit and
-/// planning, f32 and int8, all three activations (libm's expf and tanhf), both propagations.
+/// planning, f32 and int8, all three activations (libm's expf and tanhf), both propagations,
+/// with and without the value network past the horizon.
 fn cases() -> Vec<(&'static str, BundleSpec)> {
     let confident = point_mass_spec(HE, HP, PolicyKind::Confident);
-    let mut uncertain = point_mass_spec(HE, HP, PolicyKind::Uncertain).quantised();
+    let uncertain = point_mass_spec(HE, HP, PolicyKind::Uncertain);
+    let mut uncertain = with_distance_value(uncertain, 1.0, 0.93).quantised();
     uncertain.header.seed = 11;
-    let mut wrong = point_mass_spec(HE, HP, PolicyKind::Wrong);
+    let wrong = point_mass_spec(HE, HP, PolicyKind::Wrong);
+    let mut wrong = with_distance_value(wrong, 2.0, 0.93);
     wrong.header.controller.early_exit_sigma = 0.0;
     wrong.header.seed = 3;
     let mut random = random_spec(reference_dims(), Precision::I8, 5);
@@ -58,8 +63,8 @@ fn cases() -> Vec<(&'static str, BundleSpec)> {
     random.header.controller.early_exit_sigma = 0.0;
     vec![
         ("confident-f32", confident),
-        ("uncertain-i8", uncertain),
-        ("wrong-f32", wrong),
+        ("uncertain-i8-value", uncertain),
+        ("wrong-f32-value", wrong),
         ("random-i8-silu-tanh", random),
     ]
 }
