@@ -682,6 +682,12 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
         actor_opt.load(&dir.join("actor.adam.safetensors"))?;
         critic_opt.load(&dir.join("critic.adam.safetensors"))?;
         if let Some((params, opt)) = self.sac.value_state() {
+            if !dir.join("value.safetensors").exists() {
+                bail!(
+                    "{} was saved without a value network, which its configuration asks for (it was trained when the value came from the critics, before commit 7011330): open it with the build that made it, or train anew",
+                    self.dir.display()
+                );
+            }
             params.load(&dir.join("value.safetensors"))?;
             opt.load(&dir.join("value.adam.safetensors"))?;
         }
