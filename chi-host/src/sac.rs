@@ -313,13 +313,6 @@ impl Sac {
         Ok(())
     }
 
-    /// Value-network steps alone on `batch`'s states (diagnostics).
-    #[cfg(test)]
-    pub(crate) fn fit_value_only(&mut self, batch: &Batch) -> Result<()> {
-        let s = tensor(&batch.obs, batch.len, self.s_dim)?;
-        self.fit_value(&s)
-    }
-
     /// An action for one state: a sample of the policy (exploration), or its mode
     /// `tanh(mean)` when `deterministic`.
     pub fn act(&self, s: &[f32], deterministic: bool, rng: &mut ChiRng) -> Result<Vec<f32>> {
@@ -336,7 +329,7 @@ impl Sac {
     /// `min(Q1, Q2)(s, mode(s))` for one state, through candle: what the value network
     /// learns, as the test's reference.
     #[cfg(test)]
-    pub(crate) fn mode_value(&self, s: &[f32]) -> Result<f32> {
+    fn mode_value(&self, s: &[f32]) -> Result<f32> {
         let st = tensor(s, 1, self.s_dim)?;
         let mode = self.actor_gaussian(&st)?.0.tanh()?;
         let (q1, q2) = Self::q(&self.critics, &st, &mode)?;
