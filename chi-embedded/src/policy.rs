@@ -1,7 +1,7 @@
 //! The amortised inference model `f_phi(s) -> theta`: SAC's tanh-squashed Gaussian policy
 //! (Haarnoja et al. 2018), two hidden layers of `HP`.
 
-use crate::nn::{Activation, Dense};
+use crate::nn::{Activation, Dense, hidden_two};
 use crate::normaliser::InputNormaliser;
 
 /// Bounds on the policy's log standard deviation (pre-squash), as trained.
@@ -96,16 +96,9 @@ impl<const S: usize, const A: usize, const HP: usize> AmortisedPolicy<S, A>
     /// A non-finite output (possible only with absurd weights) falls back to mean 0 and the
     /// widest allowed spread: "don't know".
     fn gaussian(&self, s: &[f32; S]) -> SquashedGaussian<A> {
-        let mut z = [0.0; S];
-        self.input.apply(s, &mut z);
-        let mut h1 = [0.0; HP];
-        let mut h2 = [0.0; HP];
-        self.hidden.0.forward(&z, &mut h1);
-        self.activation.apply(&mut h1);
-        self.hidden.1.forward(&h1, &mut h2);
-        self.activation.apply(&mut h2);
-        let mean = self.mean.apply(&h2);
-        let log_std = self.log_std.apply(&h2);
+        let h = hidden_two(&self.input, &self.hidden, self.activation, s);
+        let mean = self.mean.apply(&h);
+        let log_std = self.log_std.apply(&h);
         let b = self.log_std_bounds;
         let mut out = SquashedGaussian {
             mean,

@@ -10,7 +10,7 @@
 //! normaliser, so it costs about as much as one policy evaluation per sample.
 
 use crate::dynamics::Dynamics;
-use crate::nn::{Activation, Dense};
+use crate::nn::{Activation, Dense, hidden_two};
 use crate::normaliser::InputNormaliser;
 
 /// A state's value, as the planner's terminal score sees it.
@@ -38,15 +38,8 @@ pub struct Value<'a, const S: usize, const HP: usize> {
 
 impl<const S: usize, const HP: usize> StateValue<S> for Value<'_, S, HP> {
     fn value(&self, s: &[f32; S]) -> f32 {
-        let mut z = [0.0; S];
-        self.input.apply(s, &mut z);
-        let mut h1 = [0.0; HP];
-        let mut h2 = [0.0; HP];
-        self.hidden.0.forward(&z, &mut h1);
-        self.activation.apply(&mut h1);
-        self.hidden.1.forward(&h1, &mut h2);
-        self.activation.apply(&mut h2);
-        let [v] = self.head.apply(&h2);
+        let h = hidden_two(&self.input, &self.hidden, self.activation, s);
+        let [v] = self.head.apply(&h);
         self.weight * v
     }
 }

@@ -365,18 +365,31 @@ mod tests {
     use super::*;
     use crate::replay::ReplayBuffer;
 
-    /// A one-step bandit: reward -(a - 0.5)^2 for a in [-1, 1], every step terminal. SAC's
-    /// mean action must move to 0.5.
-    #[test]
-    fn learns_a_one_step_bandit() {
-        let config = SacConfig {
+    /// Small, quick SAC settings for the one-step bandits below.
+    fn bandit_config() -> SacConfig {
+        SacConfig {
             critic_hidden: 64,
             actor_hidden: 32,
             batch: 128,
             alpha: 0.01,
             learning_rate: 1e-3,
             ..Default::default()
-        };
+        }
+    }
+
+    /// `W x + b` through an exported layer, by hand.
+    fn dense(l: &chi_embedded::bundle::owned::OwnedLayer, x: &[f32]) -> Vec<f32> {
+        let w = l.dequantised();
+        (0..l.rows)
+            .map(|r| l.bias[r] + (0..l.cols).map(|c| w[r * l.cols + c] * x[c]).sum::<f32>())
+            .collect()
+    }
+
+    /// A one-step bandit: reward -(a - 0.5)^2 for a in [-1, 1], every step terminal. SAC's
+    /// mean action must move to 0.5.
+    #[test]
+    fn learns_a_one_step_bandit() {
+        let config = bandit_config();
         let mut sac = Sac::new(config, 1, 1, 0).unwrap();
         let mut rng = ChiRng::new(1);
         let mut buffer = ReplayBuffer::new(1, 1, 10_000);
@@ -397,14 +410,7 @@ mod tests {
     /// adding it leaves the actor's and critics' learning untouched.
     #[test]
     fn value_network_learns_the_critics_value_at_the_mode() {
-        let config = SacConfig {
-            critic_hidden: 64,
-            actor_hidden: 32,
-            batch: 128,
-            alpha: 0.01,
-            learning_rate: 1e-3,
-            ..Default::default()
-        };
+        let config = bandit_config();
         let mut rng = ChiRng::new(1);
         let mut buffer = ReplayBuffer::new(1, 1, 10_000);
         for _ in 0..2000 {
@@ -436,16 +442,6 @@ mod tests {
         );
         assert!(plain.owned_value().unwrap().is_none());
         let layers = valued.owned_value().unwrap().unwrap();
-        let dense = |l: &chi_embedded::bundle::owned::OwnedLayer, x: &[f32]| -> Vec<f32> {
-            (0..l.rows)
-                .map(|r| {
-                    l.bias[r]
-                        + (0..l.cols)
-                            .map(|c| l.dequantised()[r * l.cols + c] * x[c])
-                            .sum::<f32>()
-                })
-                .collect()
-        };
         let relu = |v: Vec<f32>| -> Vec<f32> { v.into_iter().map(|x| x.max(0.0)).collect() };
         for s in [-0.8f32, -0.3, 0.0, 0.4, 0.9] {
             let v = dense(
@@ -477,12 +473,6 @@ mod tests {
         assert_eq!((layers[2].rows, layers[3].rows), (2, 2));
         let mode = sac.act(&[0.3, 0.7], true, &mut ChiRng::new(0)).unwrap();
         // Forward by hand through the exported layers.
-        let dense = |l: &chi_embedded::bundle::owned::OwnedLayer, x: &[f32]| -> Vec<f32> {
-            let w = l.dequantised();
-            (0..l.rows)
-                .map(|r| l.bias[r] + (0..l.cols).map(|c| w[r * l.cols + c] * x[c]).sum::<f32>())
-                .collect()
-        };
         let h: Vec<f32> = dense(&layers[0], &[0.3, 0.7])
             .into_iter()
             .map(|v| v.max(0.0))

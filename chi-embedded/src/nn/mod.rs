@@ -8,6 +8,7 @@ mod dense_f32;
 mod dense_i8;
 #[cfg(feature = "cortex-m4")]
 mod m4;
+mod trunk;
 
 pub use activation::Activation;
 pub use dense::Dense;
@@ -15,3 +16,4 @@ pub use dense_f32::DenseF32;
 #[cfg(any(test, feature = "std"))]
 pub use dense_i8::quantise_rows;
 pub use dense_i8::{DenseI8, QuantisedInput, smlad_order};
+pub use trunk::hidden_two;
