@@ -8,6 +8,10 @@
 #   experiments/agents.sh [runs/half-cheetah] [EPISODES] > experiments/half-cheetah-agents.csv
 set -euo pipefail
 dir=${1:-runs/half-cheetah}
+if ! ls "$dir"/*/metrics.csv >/dev/null 2>&1; then
+  echo "agents.sh: no runs with metrics.csv in '$dir' (train some first: experiments/half-cheetah.sh)" >&2
+  exit 1
+fi
 echo "agent,seeds,episodes,return_last10_mean,return_last10_sd,return_last10_per_seed,return_all_mean,return_all_sd,return_all_per_seed"
 done_() { echo $(( $(wc -l < "$1") - 1 )); }
 if [ -n "${2:-}" ]; then
