@@ -1,24 +1,81 @@
-//! Places `memory.x` for cortex-m-rt and copies the weight bundle named by `CHI_BUNDLE` into
-//! the build, so `include_bytes!` picks it up and a changed bundle rebuilds the firmware.
+//! Places `memory.x` for cortex-m-rt, copies the weight bundle named by `CHI_BUNDLE` into the
+//! build (so `include_bytes!` picks it up and a changed bundle rebuilds the firmware), and
+//! generates the controller's sizes from the bundle's header (`chi_embedded::codegen`).
+//!
+//! A bundle the chip cannot hold is refused here, with the numbers: its tensors in flash
+//! beside the code, and the planner's scratch on the stack beside the rest of a control
+//! step's working memory.
 
-use std::{env, fs, path::PathBuf};
+use std::{env, fs, path::PathBuf, process::ExitCode};
 
-fn main() {
-    let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    fs::copy("memory.x", out.join("memory.x")).expect("memory.x is next to build.rs");
+/// Flash of the STM32F405 and the code beside the bundle: the hil image is 88 KB at
+/// opt-level 3 without the bundle (`cargo xtask size`); 128 KB leaves room for growth.
+const FLASH: usize = 1024 * 1024;
+const CODE: usize = 128 * 1024;
+/// RAM the stack may use (memory.x keeps to the F405's 128 KB of main SRAM), and what a
+/// control step needs beside the planner's scratch: measured 5.7 KB for the point mass and
+/// 10 KB for Half-Cheetah at the board's sizes (stack high-water less the scratch), so 16 KB.
+const RAM: usize = 128 * 1024;
+const STACK_BESIDES_PLANNER: usize = 16 * 1024;
+
+fn main() -> ExitCode {
+    match build() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("chi-firmware: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn build() -> Result<(), String> {
+    let out = PathBuf::from(env::var_os("OUT_DIR").ok_or("cargo sets OUT_DIR")?);
+    let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").ok_or("no manifest dir")?);
+    fs::copy(manifest.join("memory.x"), out.join("memory.x"))
+        .map_err(|e| format!("memory.x: {e}"))?;
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo:rerun-if-changed=memory.x");
     println!("cargo:rerun-if-env-changed=CHI_BUNDLE");
 
-    let Some(bundle) = env::var_os("CHI_BUNDLE") else {
-        panic!(
-            "CHI_BUNDLE is not set: point it at a weight bundle (`chi export` writes one; \
-             `cargo xtask size` builds with a hand-built reference bundle)"
-        );
-    };
-    let bundle = PathBuf::from(bundle);
+    let bundle = PathBuf::from(env::var_os("CHI_BUNDLE").ok_or(
+        "CHI_BUNDLE is not set: point it at a weight bundle (`chi export` writes one; \
+         `cargo xtask size` builds with a hand-built reference bundle)",
+    )?);
     println!("cargo:rerun-if-changed={}", bundle.display());
-    if let Err(e) = fs::copy(&bundle, out.join("bundle.chib")) {
-        panic!("cannot read CHI_BUNDLE={}: {e}", bundle.display());
+    let bytes = fs::read(&bundle)
+        .map_err(|e| format!("cannot read CHI_BUNDLE={}: {e}", bundle.display()))?;
+    let generated = chi_embedded::codegen::generate(&bytes)
+        .map_err(|e| format!("CHI_BUNDLE={} cannot be built: {e}", bundle.display()))?;
+    let flash = bytes.len() + CODE;
+    if flash > FLASH {
+        return Err(format!(
+            "CHI_BUNDLE={} does not fit the chip's flash: {} KB of tensors + {} KB of code = {} KB needed, {} KB available",
+            bundle.display(),
+            bytes.len() / 1024,
+            CODE / 1024,
+            flash / 1024,
+            FLASH / 1024
+        ));
     }
+    let ram = generated.planner_bytes + STACK_BESIDES_PLANNER;
+    if ram > RAM {
+        return Err(format!(
+            "CHI_BUNDLE={} does not fit the chip's RAM: the planner's scratch ({} KB for K = {}, H = {}) + {} KB for the rest of a control step = {} KB of stack needed, {} KB available",
+            bundle.display(),
+            generated.planner_bytes / 1024,
+            generated.header.dims.samples,
+            generated.header.dims.horizon,
+            STACK_BESIDES_PLANNER / 1024,
+            ram / 1024,
+            RAM / 1024
+        ));
+    }
+    fs::write(out.join("bundle.chib"), &bytes).map_err(|e| format!("bundle.chib: {e}"))?;
+    // The macro is used from the binary, so the library exports it.
+    let source = generated.source.replace(
+        "macro_rules! builtin_task",
+        "#[macro_export]\nmacro_rules! builtin_task",
+    );
+    fs::write(out.join("sizes.rs"), source).map_err(|e| format!("sizes.rs: {e}"))?;
+    Ok(())
 }

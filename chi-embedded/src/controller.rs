@@ -12,6 +12,7 @@ use crate::planner::{Planner, PlannerConfig, Refinement};
 use crate::policy::{AmortisedPolicy, Policy};
 use crate::rng::ChiRng;
 use crate::sanitise;
+use crate::task::Task;
 use crate::value::{Value, WithValue};
 
 /// The controller's hyper-parameters; a bundle carries the values it was exported with.
@@ -85,7 +86,7 @@ pub type BundleController<
 
 impl<
     'a,
-    R: Reward<S, A>,
+    T: Task<S, A>,
     const S: usize,
     const A: usize,
     const IN: usize,
@@ -94,22 +95,39 @@ impl<
     const HP: usize,
     const H: usize,
     const K: usize,
-> BundleController<'a, R, S, A, IN, E, HE, HP, H, K>
+> BundleController<'a, T, S, A, IN, E, HE, HP, H, K>
 {
-    /// A controller running the bundle's networks with its hyper-parameters; `seed` fixes
-    /// the planner's random stream (same seed, same actions, on every target).
-    pub fn from_bundle(
-        bundle: &Bundle<'a, S, A, IN, E, HE, HP, H, K>,
-        reward: R,
-        seed: u64,
-    ) -> Self {
+    /// A controller running the bundle's networks with its hyper-parameters for `task` (the
+    /// bundle's own: [`Bundle::task`] reads and checks it); `seed` fixes the planner's random
+    /// stream (same seed, same actions, on every target).
+    pub fn from_bundle(bundle: &Bundle<'a, S, A, IN, E, HE, HP, H, K>, task: T, seed: u64) -> Self {
         Self::new(
             bundle.policy,
             WithValue {
                 model: bundle.ensemble.clone(),
                 value: bundle.value,
             },
-            reward,
+            task,
+            bundle.header.controller,
+            seed,
+        )
+    }
+
+    /// [`Self::from_bundle`], built in `slot` without a copy on the stack ([`Controller::new_in`]).
+    pub fn from_bundle_in<'s>(
+        slot: &'s mut core::mem::MaybeUninit<Self>,
+        bundle: &Bundle<'a, S, A, IN, E, HE, HP, H, K>,
+        task: T,
+        seed: u64,
+    ) -> &'s mut Self {
+        Self::new_in(
+            slot,
+            bundle.policy,
+            WithValue {
+                model: bundle.ensemble.clone(),
+                value: bundle.value,
+            },
+            task,
             bundle.header.controller,
             seed,
         )
@@ -126,6 +144,36 @@ impl<
     const K: usize,
 > Controller<P, D, R, S, A, H, K>
 {
+    /// The controller built in `slot`, where it stays: what a board with a small stack
+    /// uses. Returning a controller by value, as [`Self::new`] does, leaves the planner's
+    /// scratch (42 KB at the board's Half-Cheetah sizes) to the compiler's copy elision,
+    /// which did not happen: one temporary in the constructor and the result beside it took
+    /// 120 KB of the F405's 128 KB of stack. Here the scratch is zeroed in place and nothing
+    /// is copied.
+    pub fn new_in(
+        slot: &mut core::mem::MaybeUninit<Self>,
+        policy: P,
+        dynamics: D,
+        reward: R,
+        config: ControllerConfig,
+        seed: u64,
+    ) -> &mut Self {
+        let p = slot.as_mut_ptr();
+        // SAFETY: `p` points to memory of `Self`'s layout that `slot` owns. Each field is
+        // written exactly once, through raw field pointers (no reference to uninitialised
+        // memory is made), before the reference is created. The planner's scratch is arrays
+        // of f32 and bool, for which all-zero bytes are valid values (0.0 and false).
+        unsafe {
+            core::ptr::addr_of_mut!((*p).policy).write(policy);
+            core::ptr::addr_of_mut!((*p).dynamics).write(dynamics);
+            core::ptr::addr_of_mut!((*p).reward).write(reward);
+            core::ptr::addr_of_mut!((*p).rng).write(ChiRng::new(seed));
+            core::ptr::addr_of_mut!((*p).config).write(config);
+            core::ptr::addr_of_mut!((*p).planner).write_bytes(0, 1);
+            &mut *p
+        }
+    }
+
     /// A controller from its parts; `seed` fixes the planner's random stream.
     pub fn new(policy: P, dynamics: D, reward: R, config: ControllerConfig, seed: u64) -> Self {
         Self {
@@ -181,7 +229,7 @@ impl<
     /// rollout's own states).
     pub fn expected_states(&mut self, state: &[f32; S], plan: &Plan<A, H>) -> [[f32; S]; H] {
         let mut states = [[0.0; S]; H];
-        let mut s = sanitise::state(state).0;
+        let mut s = sanitise::within(state, &self.reward.state_bounds()).0;
         for (mean, expected) in plan.mean.iter().zip(&mut states) {
             s = expected_next(&mut self.dynamics, &s, mean);
             *expected = s;
@@ -192,7 +240,7 @@ impl<
     /// One control step: amortised proposal, then (unless it is already confident) up to `I`
     /// iterations of Eq. 4 within `budget`. Any input gives a finite action in [-1, 1]^A.
     pub fn act<B: Budget>(&mut self, state: &[f32; S], budget: &mut B) -> Decision<S, A, H> {
-        let (state, state_sanitised) = sanitise::state(state);
+        let (state, state_sanitised) = sanitise::within(state, &self.reward.state_bounds());
         let (amortised, amortised_states) = self.amortise(&state);
         let mut posterior = amortised;
         let early_exit = amortised.first_std_max() < self.config.early_exit_sigma;
@@ -249,7 +297,7 @@ mod tests {
     use crate::bundle::owned::AlignedBytes;
     use crate::bundle::testing::{self, PolicyKind};
     use crate::bundle::{Dims, Precision};
-    use crate::envs::point_mass::{GOAL, GoalReward};
+    use crate::envs::point_mass::{GOAL, PointMassTask};
     use proptest::prelude::*;
 
     /// The paper's K = 500 (Appendix C). With K = 32 the `q` factor of Eq. 4 leaves an
@@ -257,7 +305,7 @@ mod tests {
     /// iteration (see the planner's docs); the hybrid behaviour is a claim at paper settings.
     const K: usize = 500;
     type Small<'a> = Bundle<'a, 2, 2, 4, 2, 8, 8, 7, K>;
-    type SmallChi<'a> = BundleController<'a, GoalReward, 2, 2, 4, 2, 8, 8, 7, K>;
+    type SmallChi<'a> = BundleController<'a, PointMassTask, 2, 2, 4, 2, 8, 8, 7, K>;
 
     fn bytes(kind: PolicyKind, precision: Precision) -> AlignedBytes {
         let mut spec = testing::point_mass_spec(8, 8, kind);
@@ -270,7 +318,7 @@ mod tests {
 
     fn decide(bytes: &AlignedBytes, early_exit_sigma: f32, state: [f32; 2]) -> Decision<2, 2, 7> {
         let bundle = Small::parse(bytes.as_bytes()).unwrap();
-        let mut chi = SmallChi::from_bundle(&bundle, GoalReward, 42);
+        let mut chi = SmallChi::from_bundle(&bundle, PointMassTask::default(), 42);
         chi.config.early_exit_sigma = early_exit_sigma;
         chi.config.planner.iterations = 6;
         chi.act(&state, &mut Unlimited)
@@ -352,7 +400,7 @@ mod tests {
     fn amortised_rollout_predicts_the_policys_path() {
         let b = bytes(PolicyKind::Confident, Precision::F32);
         let bundle = Small::parse(b.as_bytes()).unwrap();
-        let mut chi = SmallChi::from_bundle(&bundle, GoalReward, 0);
+        let mut chi = SmallChi::from_bundle(&bundle, PointMassTask::default(), 0);
         let (plan, states) = chi.amortise(&[0.0, 0.0]);
         // Ensemble mean gain is 0.95 * 0.05 per unit action; the policy's action is ~1 per axis.
         let mut s = [0.0f32, 0.0];
@@ -370,7 +418,7 @@ mod tests {
         let b = bytes(PolicyKind::Uncertain, Precision::I8);
         let bundle = Small::parse(b.as_bytes()).unwrap();
         let run = |seed| {
-            let mut chi = SmallChi::from_bundle(&bundle, GoalReward, seed);
+            let mut chi = SmallChi::from_bundle(&bundle, PointMassTask::default(), seed);
             let states = [[0.0, 0.0], [0.3, 0.1], [0.9, 0.2]];
             states.map(|s| chi.act(&s, &mut Unlimited).action.map(f32::to_bits))
         };
@@ -411,10 +459,27 @@ mod tests {
     }
 
     #[test]
+    fn built_in_place_it_acts_as_built_by_value() {
+        let b = bytes(PolicyKind::Uncertain, Precision::I8);
+        let bundle = Small::parse(b.as_bytes()).unwrap();
+        let mut by_value = SmallChi::from_bundle(&bundle, PointMassTask::default(), 4);
+        let mut slot = Box::new(core::mem::MaybeUninit::uninit());
+        let in_place = SmallChi::from_bundle_in(&mut slot, &bundle, PointMassTask::default(), 4);
+        for s in [[0.0, 0.0], [0.3, 0.1], [0.9, 0.2]] {
+            let (a, b) = (
+                by_value.act(&s, &mut Unlimited),
+                in_place.act(&s, &mut Unlimited),
+            );
+            assert_eq!(a.action.map(f32::to_bits), b.action.map(f32::to_bits));
+            assert_eq!(a.refinement, b.refinement);
+        }
+    }
+
+    #[test]
     fn zero_budget_returns_the_amortised_action() {
         let b = bytes(PolicyKind::Wrong, Precision::F32);
         let bundle = Small::parse(b.as_bytes()).unwrap();
-        let mut chi = SmallChi::from_bundle(&bundle, GoalReward, 1);
+        let mut chi = SmallChi::from_bundle(&bundle, PointMassTask::default(), 1);
         let d = chi.act(&[0.5, 0.5], &mut Checks(0));
         assert!(d.refinement.interrupted && d.refinement.iterations == 0);
         assert_eq!(d.action, d.amortised.first_mean());
@@ -450,12 +515,13 @@ mod tests {
                 _ => bytes(PolicyKind::Confident, precision),
             };
             let bundle = Small::parse(b.as_bytes()).unwrap();
-            let mut chi = SmallChi::from_bundle(&bundle, GoalReward, seed);
+            let mut chi = SmallChi::from_bundle(&bundle, PointMassTask::default(), seed);
             chi.config.early_exit_sigma = 0.0;
             let d = chi.act(&[x, y], &mut Unlimited);
             prop_assert!(d.action.iter().all(|a| a.is_finite() && a.abs() <= 1.0), "{:?}", d.action);
             prop_assert!(d.posterior.std.iter().flatten().all(|s| s.is_finite() && *s > 0.0));
-            let clean = x.is_finite() && y.is_finite() && x.abs() <= 1e6 && y.abs() <= 1e6;
+            // The point mass's states lie in its arena, [0, 1]^2.
+            let clean = (0.0..=1.0).contains(&x) && (0.0..=1.0).contains(&y);
             prop_assert_eq!(d.state_sanitised, !clean);
         }
     }

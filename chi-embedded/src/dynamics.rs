@@ -30,9 +30,24 @@ pub trait Dynamics<const S: usize, const A: usize> {
     fn add_terminal_values(&mut self, _states: &[[f32; S]], _returns: &mut [f32]) {}
 }
 
-/// The task's reward `r(s_t, a_t)`, known to the agent (paper Section 2: the optimality
-/// likelihood is `exp(r)`).
+/// What the agent knows of its task (paper Section 2): the reward `r(s_t, a_t)`, whose
+/// exponential is the optimality likelihood, when an episode ends, and which states are sane.
 pub trait Reward<const S: usize, const A: usize> {
     /// Reward of taking `action` in `state` and landing in `next`.
     fn reward(&self, state: &[f32; S], action: &[f32; A], next: &[f32; S]) -> f32;
+
+    /// Whether `next` ends the episode (a hopper that fell, a cart off its rail). The
+    /// planner scores a sampled sequence only up to the step that lands in such a state, as
+    /// MBPO and mbrl-lib do, and SAC does not bootstrap past it. Most tasks never end early.
+    fn terminated(&self, _next: &[f32; S]) -> bool {
+        false
+    }
+
+    /// The range each state component is clamped to before the networks see it (NaN
+    /// becomes the value in range nearest 0): `(low, high)`, `low <= high`. The default is
+    /// [`crate::sanitise::STATE_LIMIT`] either way.
+    fn state_bounds(&self) -> ([f32; S], [f32; S]) {
+        use crate::sanitise::STATE_LIMIT;
+        ([-STATE_LIMIT; S], [STATE_LIMIT; S])
+    }
 }

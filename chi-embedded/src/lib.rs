@@ -15,16 +15,19 @@
 //! ```
 //! use chi_embedded::bundle::{testing, Bundle};
 //! use chi_embedded::budget::Unlimited;
-//! use chi_embedded::controller::Controller;
-//! use chi_embedded::envs::point_mass::GoalReward;
+//! use chi_embedded::controller::BundleController;
+//! use chi_embedded::envs::point_mass::PointMassTask;
 //!
 //! // A bundle normally comes from `chi export`; here a tiny synthetic one.
 //! let bytes = testing::point_mass_bundle::<8, 8>(testing::PolicyKind::Uncertain);
-//! use chi_embedded::reference::point_mass::K;
+//! const K: usize = testing::POINT_MASS_SAMPLES;
 //! let bundle = Bundle::<2, 2, 4, 2, 8, 8, 7, K>::parse(bytes.as_bytes()).unwrap();
-//! let mut chi = Controller::from_bundle(&bundle, GoalReward::default(), 7);
+//! // The controller is built for a task type; the bundle must record that task.
+//! let task: PointMassTask = bundle.task()?;
+//! let mut chi = BundleController::<_, 2, 2, 4, 2, 8, 8, 7, K>::from_bundle(&bundle, task, 7);
 //! let decision = chi.act(&[0.0, 0.0], &mut Unlimited);
 //! assert!(decision.action.iter().all(|a| a.abs() <= 1.0));
+//! # Ok::<(), chi_embedded::bundle::BundleError>(())
 //! ```
 //!
 //! Determinism: the host reference controller *is* this crate compiled for x86. Every
@@ -54,17 +57,21 @@ compile_error!("bundles are little-endian and read in place; big-endian targets 
 
 pub mod budget;
 pub mod bundle;
+pub mod checksum;
+#[cfg(feature = "std")]
+pub mod codegen;
 pub mod controller;
 pub mod dynamics;
 pub mod ensemble;
 pub mod envs;
+pub mod episode;
 pub mod link;
 pub mod nn;
 pub mod normaliser;
 pub mod plan;
 pub mod planner;
 pub mod policy;
-pub mod reference;
 pub mod rng;
 pub mod sanitise;
+pub mod task;
 pub mod value;

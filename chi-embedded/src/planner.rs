@@ -121,6 +121,8 @@ pub struct Planner<const S: usize, const A: usize, const H: usize, const K: usiz
     states: [[f32; S]; K],
     next: [[f32; S]; K],
     actions: [[f32; A]; K],
+    /// Whether sample `k` has not yet landed in a terminal state in this rollout.
+    alive: [bool; K],
 }
 
 impl<const S: usize, const A: usize, const H: usize, const K: usize> Default
@@ -157,6 +159,7 @@ impl<const S: usize, const A: usize, const H: usize, const K: usize> Planner<S, 
             states: [[0.0; S]; K],
             next: [[0.0; S]; K],
             actions: [[0.0; A]; K],
+            alive: [true; K],
         }
     }
 
@@ -253,16 +256,19 @@ impl<const S: usize, const A: usize, const H: usize, const K: usize> Planner<S, 
             states,
             next,
             actions,
+            alive,
         } = self;
-        let (Some(states), Some(next), Some(actions), Some(returns)) = (
+        let (Some(states), Some(next), Some(actions), Some(returns), Some(alive)) = (
             states.get_mut(range.clone()),
             next.get_mut(range.clone()),
             actions.get_mut(range.clone()),
             weights.get_mut(range.clone()),
+            alive.get_mut(range.clone()),
         ) else {
             return;
         };
         states.fill(*state);
+        alive.fill(true);
         for ((mean, std), noise) in plan.mean.iter().zip(&plan.std).zip(noise.iter()) {
             let Some(noise) = noise.get(range.clone()) else {
                 return;
@@ -271,17 +277,39 @@ impl<const S: usize, const A: usize, const H: usize, const K: usize> Planner<S, 
                 *a = sample_action(mean, std, eps);
             }
             dynamics.predict(member, states, actions, next);
-            for (((ret, s), a), n) in returns
+            // A sequence is scored up to the step that lands in a terminal state, that
+            // step's reward included (as the environment pays it); nothing after it counts.
+            for ((((ret, s), a), n), live) in returns
                 .iter_mut()
                 .zip(states.iter())
                 .zip(actions.iter())
                 .zip(next.iter())
+                .zip(alive.iter_mut())
             {
-                *ret += reward.reward(s, a, n);
+                if *live {
+                    *ret += reward.reward(s, a, n);
+                    *live = !reward.terminated(n);
+                }
             }
             states.copy_from_slice(next);
         }
+        if alive.iter().all(|&live| live) {
+            dynamics.add_terminal_values(states, returns);
+            return;
+        }
+        // No value past the horizon for an ended sequence: park its return in `next` (free
+        // once the rollout is done), add the values, and put it back.
+        for ((n, ret), live) in next.iter_mut().zip(returns.iter()).zip(alive.iter()) {
+            if let (false, Some(slot)) = (*live, n.first_mut()) {
+                *slot = *ret;
+            }
+        }
         dynamics.add_terminal_values(states, returns);
+        for ((n, ret), live) in next.iter().zip(returns.iter_mut()).zip(alive.iter()) {
+            if let (false, Some(saved)) = (*live, n.first()) {
+                *ret = *saved;
+            }
+        }
     }
 
     /// Turns returns into normalised weights `w_k` (Algorithm 1) in place. Returns the
@@ -391,7 +419,7 @@ impl<const S: usize, const A: usize, const H: usize, const K: usize> Planner<S, 
 mod tests {
     use super::*;
     use crate::budget::{Checks, Unlimited};
-    use crate::envs::point_mass::{self, Geometry, GoalReward, PointMass, TrueDynamics};
+    use crate::envs::point_mass::{self, Geometry, PointMass, PointMassTask, TrueDynamics};
 
     const CONFIG: PlannerConfig = PlannerConfig {
         iterations: 1,
@@ -425,7 +453,7 @@ mod tests {
                 planner.refine(
                     &CONFIG,
                     &mut model,
-                    &GoalReward,
+                    &PointMassTask::default(),
                     &s0,
                     &mut plan,
                     &mut rng,
@@ -467,7 +495,7 @@ mod tests {
             last = planner.refine(
                 &config,
                 model,
-                &GoalReward,
+                &PointMassTask::default(),
                 &s,
                 &mut plan,
                 &mut rng,
@@ -607,7 +635,7 @@ mod tests {
         let report = planner.refine(
             &cfg,
             &mut model,
-            &GoalReward,
+            &PointMassTask::default(),
             &[0.1, 0.1],
             &mut plan,
             &mut ChiRng::new(3),
@@ -664,7 +692,7 @@ mod tests {
         let r = planner.refine(
             &cfg,
             &mut Broken,
-            &GoalReward,
+            &PointMassTask::default(),
             &[0.0, 0.0],
             &mut plan,
             &mut ChiRng::new(4),
@@ -676,5 +704,96 @@ mod tests {
             assert!(v.is_finite());
         }
         assert!(plan.mean.iter().flatten().all(|m| m.abs() <= 1.0));
+    }
+
+    /// A one-dimensional cliff: moving right pays more every step, but past the edge the
+    /// episode ends. With `ends`, the planner must stop at the edge; a value past the horizon
+    /// that prizes distance right must not pay a sequence that already fell.
+    #[derive(Clone, Copy)]
+    struct Cliff {
+        ends: bool,
+        value: f32,
+    }
+
+    const EDGE: f32 = 0.25;
+
+    impl Reward<1, 1> for Cliff {
+        fn reward(&self, _: &[f32; 1], _: &[f32; 1], next: &[f32; 1]) -> f32 {
+            next[0]
+        }
+
+        fn terminated(&self, next: &[f32; 1]) -> bool {
+            self.ends && next[0] > EDGE
+        }
+    }
+
+    impl Dynamics<1, 1> for Cliff {
+        fn members(&self) -> usize {
+            1
+        }
+
+        fn predict(&mut self, _: usize, s: &[[f32; 1]], a: &[[f32; 1]], next: &mut [[f32; 1]]) {
+            for ((n, s), a) in next.iter_mut().zip(s).zip(a) {
+                n[0] = s[0] + 0.1 * a[0];
+            }
+        }
+
+        fn add_terminal_values(&mut self, states: &[[f32; 1]], returns: &mut [f32]) {
+            for (r, s) in returns.iter_mut().zip(states) {
+                *r += self.value * s[0];
+            }
+        }
+    }
+
+    /// The return of executing a plan's means from 0 on the cliff, up to falling off, and
+    /// the step (1-based) it falls at, if it does.
+    fn cliff_return(plan: &Plan<1, 7>) -> (f32, Option<usize>) {
+        let (mut x, mut ret) = (0.0f32, 0.0);
+        for (step, a) in plan.mean.iter().enumerate() {
+            x += 0.1 * a[0];
+            ret += x;
+            if x > EDGE {
+                return (ret, Some(step + 1));
+            }
+        }
+        (ret, None)
+    }
+
+    /// The plan for `cliff` from 0, K = 500.
+    fn cliff_plan(cliff: Cliff) -> Plan<1, 7> {
+        let mut planner = Box::new(Planner::<1, 1, 7, 500>::new());
+        let mut plan = Plan::uninformed();
+        let config = PlannerConfig {
+            iterations: 8,
+            ..CONFIG
+        };
+        let mut model = cliff;
+        planner.refine(
+            &config,
+            &mut model,
+            &cliff,
+            &[0.0],
+            &mut plan,
+            &mut ChiRng::new(3),
+            &mut Unlimited,
+        );
+        plan
+    }
+
+    #[test]
+    fn a_sequence_is_scored_only_up_to_the_step_that_ends_the_episode() {
+        // Blind to the end, the planner runs over the edge early; seeing it, it stays on the
+        // cliff (stepping off only on the last step, where nothing is left to lose) and
+        // collects more.
+        let plan = |ends, value| cliff_plan(Cliff { ends, value });
+        let (blind, blind_falls) = cliff_return(&plan(false, 0.0));
+        assert!(blind_falls.is_some_and(|s| s <= 4), "{blind_falls:?}");
+        let (ret, falls) = cliff_return(&plan(true, 0.0));
+        assert!(falls.is_none_or(|s| s == 7), "falls at step {falls:?}");
+        assert!(ret > blind + 0.5, "{ret} against {blind}");
+        // A value past the horizon paying 10x the final position would take the plan over
+        // the edge if a sequence that had ended still collected it; it must not.
+        let (_, falls) = cliff_return(&plan(true, 10.0));
+        assert_eq!(falls, None);
     }
 }

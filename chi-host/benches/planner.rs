@@ -14,7 +14,7 @@ use std::hint::black_box;
 use chi_embedded::budget::Unlimited;
 use chi_embedded::bundle::testing::random_spec;
 use chi_embedded::bundle::{Dims, Precision};
-use chi_embedded::envs::half_cheetah::{ACT, ForwardReward, OBS};
+use chi_embedded::envs::half_cheetah::{ACT, HalfCheetahTask, OBS};
 use chi_embedded::plan::Plan;
 use chi_embedded::planner::{Planner, PlannerConfig, Propagation, Weighting};
 use chi_embedded::rng::ChiRng;
@@ -69,7 +69,7 @@ fn planning_step(c: &mut Criterion) {
                 planner.refine(
                     &config,
                     &mut ensemble,
-                    &ForwardReward,
+                    &HalfCheetahTask,
                     black_box(&state),
                     &mut plan,
                     &mut rng,

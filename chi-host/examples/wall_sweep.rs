@@ -14,7 +14,7 @@
 //! Prints one CSV row per (opening centre, planner).
 
 use chi_embedded::budget::Unlimited;
-use chi_embedded::envs::point_mass::{self, Geometry, GoalReward, TrueDynamics};
+use chi_embedded::envs::point_mass::{self, Geometry, PointMassTask, TrueDynamics};
 use chi_embedded::plan::Plan;
 use chi_embedded::planner::{Planner, PlannerConfig};
 use chi_embedded::rng::ChiRng;
@@ -74,7 +74,7 @@ fn episode(
         planner.refine(
             config,
             &mut TrueDynamics(geometry),
-            &GoalReward,
+            &PointMassTask::default(),
             s,
             &mut plan,
             rng,

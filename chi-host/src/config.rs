@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use chi_embedded::envs::point_mass::Geometry;
+use std::collections::BTreeMap;
+
 use chi_embedded::planner::{PlannerConfig, Propagation, Weighting};
 use serde::{Deserialize, Serialize};
 
@@ -134,8 +135,9 @@ pub struct TrainConfig {
     pub updates_per_step: u32,
     /// Replay capacity.
     pub replay_capacity: usize,
-    /// The wall of the point mass.
-    pub geometry: Geometry,
+    /// The task's parameters by name (`chi tasks` lists them; the point mass's wall, say);
+    /// a name left out keeps the task's default. A run's config.toml lists them all.
+    pub task: BTreeMap<String, f64>,
     /// SAC (the amortised phase; also the SAC baseline).
     pub sac: SacConfig,
     /// The dynamics ensemble.
@@ -144,72 +146,86 @@ pub struct TrainConfig {
     pub chi: ChiConfig,
     /// The CEM-MPC baseline.
     pub cem: CemConfig,
+    /// The planner a board runs this run's bundles with (`chi export`).
+    pub board: BoardPlanner,
+}
+
+/// The planner the exported bundles declare: what the board can afford within the task's
+/// control period, not the host's K = 500 (the host trains and evaluates with CHI's own
+/// `planner`). `chi export` flags override each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BoardPlanner {
+    /// Planner samples `K`.
+    pub samples: u32,
+    /// Eq. 4 iterations `I`.
+    pub iterations: u32,
+    /// Each sample through one ensemble member (1/E of the cost) instead of all.
+    pub one_per_sample: bool,
+}
+
+impl Default for BoardPlanner {
+    /// The point mass's: about 1.4 M instructions a step on an M4 (`chi bench --qemu`), well
+    /// inside its 10 ms at 168 MHz.
+    fn default() -> Self {
+        Self {
+            samples: 24,
+            iterations: 1,
+            one_per_sample: true,
+        }
+    }
 }
 
 impl Default for TrainConfig {
     fn default() -> Self {
         Self {
             episodes: 50,
-            episode_steps: crate::envs::point_mass::EPISODE_STEPS,
+            episode_steps: 60,
             random_episodes: 1,
             updates_per_step: 2,
             replay_capacity: 100_000,
-            geometry: Geometry::default(),
+            task: BTreeMap::new(),
             sac: SacConfig::default(),
             ensemble: EnsembleConfig::default(),
             chi: ChiConfig::default(),
             cem: CemConfig::default(),
+            board: BoardPlanner::default(),
         }
     }
 }
 
+/// Which settings a run starts from (a TOML file and flags override them); each task says
+/// what they are for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Preset {
+    /// The paper's (Appendix B, C): ensemble 5 x (3 x 350), SAC 256.
+    Paper,
+    /// Networks the board runs within the task's control period (the point mass: ensemble
+    /// 2 x (3 x 32), actor 2 x 32; Half-Cheetah: ensemble 3 x (3 x 64), actor 2 x 64).
+    Board,
+}
+
 impl TrainConfig {
-    /// The settings the board can run: ensemble 2 x (3 x 32), actor 2 x 32 (the reference
-    /// point-mass sizes of chi-embedded), so the trained run exports straight to the
-    /// firmware; fast enough for the README's main job.
-    ///
-    /// With the value past the horizon (`chi.terminal_value`): a 7-step planner cannot see
-    /// that the detour through the wall's opening pays, and pulls a policy that has learnt
-    /// it back to the wall; with the value CHI keeps the route (experiments/README.md). The
-    /// paper preset keeps the paper's Eq. 4.
-    pub fn board() -> Self {
-        let mut c = Self::default();
-        c.ensemble.members = chi_embedded::reference::point_mass::E;
-        c.ensemble.hidden = chi_embedded::reference::point_mass::HE;
-        c.sac.actor_hidden = chi_embedded::reference::point_mass::HP;
-        c.chi.terminal_value = true;
-        c
-    }
-
-    /// Half-Cheetah as the paper runs it (Appendix C, D.2): the paper's networks and `K`,
-    /// `H`; 100 agent steps an episode. Returns here are in units of 4 x velocity per step
-    /// (tens over a horizon), so the Eq. 4 temperature is scaled up from the point mass's.
-    ///
-    /// Each planner sample rolls through one ensemble member (PETS' TS1 propagation), for
-    /// CHI and CEM-MPC alike: at 5 x (3 x 350) running every sample through every member
-    /// cost ~75 s an episode on one core (a 100-episode run ~2 h), one member per sample
-    /// ~15-35 s, and it is what the board runs. The paper does not say which it used.
-    pub fn half_cheetah() -> Self {
-        let mut c = Self {
-            episodes: 100,
-            episode_steps: 100,
+    /// The paper's settings with `episode_steps` decisions an episode.
+    pub fn paper(episode_steps: u32) -> Self {
+        Self {
+            episode_steps,
             ..Self::default()
-        };
-        c.chi.planner.weighting = Weighting::Eq4 { temperature: 1.0 };
-        c.chi.planner.propagation = Propagation::OnePerSample;
-        c.cem.planner.propagation = Propagation::OnePerSample;
-        c
+        }
     }
 
-    /// Half-Cheetah at the sizes the board runs (`reference::half_cheetah`: ensemble 3 x
-    /// (3 x 64), actor 2 x 64), so the run exports straight to the firmware; everything else
-    /// as [`Self::half_cheetah`].
-    pub fn half_cheetah_board() -> Self {
-        let mut c = Self::half_cheetah();
-        c.ensemble.members = chi_embedded::reference::half_cheetah::E;
-        c.ensemble.hidden = chi_embedded::reference::half_cheetah::HE;
-        c.sac.actor_hidden = chi_embedded::reference::half_cheetah::HP;
-        c
+    /// `self` with networks small enough for a board: `members` x (3 x `ensemble_hidden`)
+    /// and an actor (and value network) of 2 x `policy_hidden`.
+    pub fn with_board_networks(
+        mut self,
+        members: usize,
+        ensemble_hidden: usize,
+        policy_hidden: usize,
+    ) -> Self {
+        self.ensemble.members = members;
+        self.ensemble.hidden = ensemble_hidden;
+        self.sac.actor_hidden = policy_hidden;
+        self
     }
 
     /// Reads overrides from a TOML file on top of `self` (unknown keys are errors).
@@ -290,7 +306,7 @@ mod tests {
         let good = dir.join("good.toml");
         std::fs::write(
             &good,
-            "episodes = 7\n[ensemble]\nhidden = 64\n[geometry]\nopening_centre = 0.85\n",
+            "episodes = 7\n[ensemble]\nhidden = 64\n[task]\nopening_centre = 0.85\n",
         )
         .unwrap();
         let c = TrainConfig::default().with_file(&good).unwrap();
@@ -298,7 +314,7 @@ mod tests {
             (c.episodes, c.ensemble.hidden, c.ensemble.members),
             (7, 64, 5)
         );
-        assert_eq!(c.geometry.opening_centre, 0.85);
+        assert_eq!(c.task.get("opening_centre"), Some(&0.85));
         let bad = dir.join("bad.toml");
         std::fs::write(&bad, "[ensemble]\nhiden = 64\n").unwrap();
         let err = format!("{:#}", TrainConfig::default().with_file(&bad).unwrap_err());

@@ -1,15 +1,18 @@
 //! Export: a trained run's networks as weight bundles for the board, in f32 and int8, with
 //! what quantisation costs: per-layer weight error, and the int8 controller against the f32
-//! one on the board's own kernels.
+//! one on the board's own kernels (their twins on the host).
 
 use std::fmt::Write as _;
 
+use std::path::Path;
+
 use anyhow::Result;
-use chi_embedded::budget::Unlimited;
-use chi_embedded::bundle::Task;
-use chi_embedded::bundle::owned::{AlignedBytes, BundleSpec, OwnedLayer};
-use chi_embedded::envs::point_mass::{self, GoalReward};
-use chi_embedded::reference::point_mass::{self as reference, Bundle, Controller};
+use chi_embedded::bundle::owned::{BundleSpec, OwnedLayer};
+
+use crate::bundle_file;
+use crate::env::Env;
+use crate::firmware::hil;
+use crate::firmware::twin::Twin;
 
 /// Relative RMS error `||W - W_q|| / ||W||` of one layer's int8 weights.
 pub fn weight_error(f32_layer: &OwnedLayer, int8_layer: &OwnedLayer) -> f32 {
@@ -80,7 +83,8 @@ pub fn quantisation_table(f32_spec: &BundleSpec, int8_spec: &BundleSpec) -> Stri
 /// How the int8 controller compares with the f32 one.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Int8Check {
-    /// Mean over a 21 x 21 grid of `[0, 1]^2` of `|a_int8 - a_f32|` (per component).
+    /// Mean over the f32 controller's episode of `|a_int8 - a_f32|` (per component), the
+    /// int8 controller fed the same states in the same order.
     pub mean_action_diff: f32,
     /// Largest such difference.
     pub max_action_diff: f32,
@@ -88,71 +92,37 @@ pub struct Int8Check {
     pub return_f32: f32,
     /// Episode return with the int8 bundle.
     pub return_int8: f32,
-    /// First success step with each (0 if none).
-    pub success: (u32, u32),
 }
 
-/// Compares the two bundles on the board's kernels (the compiled reference sizes), with the
-/// same planner seed. `None` when the bundles are not of the reference sizes.
-pub fn int8_check(
-    f32_bytes: &AlignedBytes,
-    int8_bytes: &AlignedBytes,
-    steps: u32,
-) -> Result<Option<Int8Check>> {
-    let (Ok(bf), Ok(bq)) = (
-        Bundle::parse(f32_bytes.as_bytes()),
-        Bundle::parse(int8_bytes.as_bytes()),
-    ) else {
-        return Ok(None);
-    };
-    let Task::PointMass(geometry) = bf.header.task else {
-        return Ok(None);
-    };
-    let seed = bf.header.seed;
-    let (mut sum, mut max, mut n) = (0.0f32, 0.0f32, 0u32);
-    let mut cf = Controller::from_bundle(&bf, GoalReward, seed);
-    let mut cq = Controller::from_bundle(&bq, GoalReward, seed);
-    for i in 0..=20 {
-        for j in 0..=20 {
-            let s = [i as f32 / 20.0, j as f32 / 20.0];
-            cf.reseed(seed);
-            cq.reseed(seed);
-            let (af, aq) = (
-                cf.act(&s, &mut Unlimited).action,
-                cq.act(&s, &mut Unlimited).action,
-            );
-            for (x, y) in af.iter().zip(aq) {
-                let d = (x - y).abs();
-                sum += d;
-                max = max.max(d);
-                n += 1;
-            }
-        }
-    }
-    let episode = |bundle: &Bundle<'_>| {
-        let mut c = Controller::from_bundle(bundle, GoalReward, seed);
-        point_mass::run_episode(geometry, steps, |s| c.act(s, &mut Unlimited).action)
-    };
-    let (ef, eq) = (episode(&bf), episode(&bq));
-    Ok(Some(Int8Check {
-        mean_action_diff: sum / n.max(1) as f32,
-        max_action_diff: max,
-        return_f32: ef.ret,
-        return_int8: eq.ret,
-        success: (ef.first_success.unwrap_or(0), eq.first_success.unwrap_or(0)),
-    }))
-}
-
-/// The sizes the board compiles, for messages.
-pub fn reference_sizes() -> String {
-    format!(
-        "E={} HE={} HP={} H={} K={}",
-        reference::E,
-        reference::HE,
-        reference::HP,
-        reference::H,
-        reference::K
-    )
+/// Compares the two bundles on the board's kernels (their twins on the host), with the
+/// same planner seed (the f32 bundle's) and environment start `env.reset(0)`.
+pub fn int8_check<const S: usize, const A: usize>(
+    f32_bundle: &Path,
+    int8_bundle: &Path,
+    env: &mut impl Env<S, A>,
+    work: &Path,
+) -> Result<Int8Check> {
+    let (bf, bq) = (
+        bundle_file::read(f32_bundle)?,
+        bundle_file::read(int8_bundle)?,
+    );
+    let seed = chi_embedded::bundle::inspect(bf.as_bytes())?.seed;
+    let mut tf = Twin::start(f32_bundle, work)?;
+    let mut tq = Twin::start(int8_bundle, work)?;
+    let f = hil::episode(
+        &mut tf.client,
+        Some((&mut tq.client, bq.as_bytes())),
+        bf.as_bytes(),
+        env,
+        seed,
+    )?;
+    let q = hil::episode(&mut tq.client, None, bq.as_bytes(), env, seed)?;
+    Ok(Int8Check {
+        mean_action_diff: f.mean_difference,
+        max_action_diff: f.max_difference,
+        return_f32: f.ret,
+        return_int8: q.ret,
+    })
 }
 
 #[cfg(test)]
@@ -162,27 +132,27 @@ mod tests {
 
     #[test]
     fn int8_of_a_hand_built_bundle_acts_like_f32() {
-        let spec = point_mass_spec(reference::HE, reference::HP, PolicyKind::Uncertain);
-        let (bf, bq) = (spec.encode().unwrap(), spec.quantised().encode().unwrap());
+        use chi_embedded::envs::point_mass::PointMassTask;
+        let spec = point_mass_spec(32, 32, PolicyKind::Uncertain);
         let table = quantisation_table(&spec, &spec.quantised());
         assert!(table.lines().count() == 1 + 2 * 5 + 4, "{table}");
-        let check = int8_check(&bf, &bq, 60).unwrap().expect("reference sizes");
+        let dir = std::env::temp_dir().join(format!("chi-int8-check-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (pf, pq) = (dir.join("f32.chib"), dir.join("int8.chib"));
+        std::fs::write(&pf, spec.encode().unwrap().as_bytes()).unwrap();
+        std::fs::write(&pq, spec.quantised().encode().unwrap().as_bytes()).unwrap();
+        let mut env = crate::envs::simulated::Simulated::new(PointMassTask::default(), 60);
+        let check = int8_check(&pf, &pq, &mut env, &dir).unwrap();
         assert!(check.mean_action_diff < 0.05, "{check:?}");
+        assert!(
+            check.max_action_diff > 0.0,
+            "int8 rounds somewhere: {check:?}"
+        );
         assert!(
             (check.return_f32 - check.return_int8).abs() < 0.05 * check.return_f32.abs().max(1.0),
             "{check:?}"
         );
-        // Not the reference sizes: no check, no error.
-        let small = point_mass_spec(8, 8, PolicyKind::Uncertain);
-        assert!(
-            int8_check(
-                &small.encode().unwrap(),
-                &small.quantised().encode().unwrap(),
-                60
-            )
-            .unwrap()
-            .is_none()
-        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

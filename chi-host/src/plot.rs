@@ -9,7 +9,8 @@ use anyhow::{Context, Result, bail};
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-use crate::world::{PointMass, World};
+use chi_embedded::envs::point_mass::PointMassTask;
+use chi_embedded::task::Task;
 
 /// Where a sans-serif font is looked for (Debian's fonts-dejavu-core), unless `CHI_FONT`
 /// names one.
@@ -257,7 +258,7 @@ fn task(runs: &Path) -> Result<String> {
         .collect();
     tomls.sort();
     let Some(first) = tomls.first() else {
-        return Ok(PointMass::NAME.into());
+        return Ok(PointMassTask::NAME.into());
     };
     let identity: toml::Table = toml::from_str(&std::fs::read_to_string(first)?)
         .with_context(|| format!("{}", first.display()))?;
@@ -350,6 +351,7 @@ fn figure1_panels(runs: &Path, out: &Path) -> Result<Vec<PathBuf>> {
         &std::fs::read_to_string(dir.join("config.toml"))
             .with_context(|| format!("reading {}/config.toml", dir.display()))?,
     )?;
+    let geometry = crate::world::task::<PointMassTask, 2, 2>(&config)?.geometry;
     let picks = [0, snapshots.len() / 2, snapshots.len() - 1].map(|i| &snapshots[i]);
     let (png, svg) = (out.join("figure1_abc.png"), out.join("figure1_abc.svg"));
     let title = format!("Figure 1 (a-c), {}", dir.display());
@@ -357,13 +359,13 @@ fn figure1_panels(runs: &Path, out: &Path) -> Result<Vec<PathBuf>> {
         BitMapBackend::new(&png, (1500, 540)).into_drawing_area(),
         &title,
         &picks,
-        config.geometry,
+        geometry,
     )?;
     panels(
         SVGBackend::new(&svg, (1500, 540)).into_drawing_area(),
         &title,
         &picks,
-        config.geometry,
+        geometry,
     )?;
     Ok(vec![png, svg])
 }

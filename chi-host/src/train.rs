@@ -17,10 +17,10 @@ use chi_embedded::bundle::owned::BundleSpec;
 use chi_embedded::bundle::{Dims, Header, Precision};
 use chi_embedded::controller::{Controller, ControllerConfig};
 use chi_embedded::dynamics::{Dynamics, Reward};
-use chi_embedded::envs::point_mass;
 use chi_embedded::plan::Plan;
 use chi_embedded::planner::{Planner, PlannerConfig};
 use chi_embedded::rng::ChiRng;
+use chi_embedded::task::Task;
 
 use crate::config::{AgentKind, CounterfactualSource, TrainConfig};
 use crate::ensemble_trainer::EnsembleTrainer;
@@ -29,7 +29,8 @@ use crate::figure1;
 use crate::host_nets::{HostEnsemble, HostPolicy, TerminalValue};
 use crate::replay::{Batch, ReplayBuffer};
 use crate::sac::{Sac, SacLosses};
-use crate::world::{self, PointMass, World};
+use crate::tasks::point_mass::PointMass;
+use crate::world::{self, World};
 
 /// Planning horizon `H` of the host agent (paper Appendix C).
 pub const HORIZON: usize = 7;
@@ -139,8 +140,9 @@ impl EpisodeMetrics {
 
 /// One agent, one seed, one task `W` (`S` observations, `A` actions), its learners, data
 /// and files.
-pub struct Run<const S: usize, const A: usize, W> {
+pub struct Run<const S: usize, const A: usize, W: World<S, A>> {
     agent: AgentKind,
+    task: W::Task,
     seed: u64,
     config: TrainConfig,
     dir: PathBuf,
@@ -170,7 +172,10 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
 
     /// A run writing into `dir` (created); resumes from a checkpoint there if one exists and
     /// was made with the same configuration.
-    pub fn open(agent: AgentKind, seed: u64, config: TrainConfig, dir: &Path) -> Result<Self> {
+    pub fn open(agent: AgentKind, seed: u64, mut config: TrainConfig, dir: &Path) -> Result<Self> {
+        let task = world::task::<W::Task, S, A>(&config)?;
+        // The run records every parameter, so its config.toml says exactly what it trained on.
+        config.task = world::named_params(&task);
         fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let mut sac = Sac::new(config.sac, S, A, seed)?;
         if agent == AgentKind::Chi && config.chi.terminal_value {
@@ -179,6 +184,7 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
         let ensemble = EnsembleTrainer::new(config.ensemble, S, A, seed ^ 0xE5)?;
         let mut run = Self {
             agent,
+            task,
             seed,
             real: ReplayBuffer::new(S, A, config.replay_capacity),
             model: ReplayBuffer::new(S, A, config.replay_capacity),
@@ -197,7 +203,7 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
             writeln!(f, "{CSV_HEADER}")?;
             fs::write(run.dir.join("config.toml"), toml::to_string(&run.config)?)?;
             let identity =
-                toml::toml! { agent = (agent.name()) seed = (seed as i64) env = (W::NAME) };
+                toml::toml! { agent = (agent.name()) seed = (seed as i64) env = (W::Task::NAME) };
             fs::write(run.dir.join("run.toml"), toml::to_string(&identity)?)?;
         }
         Ok(run)
@@ -211,11 +217,11 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
         };
         let identity: toml::Table = toml::from_str(&read("run.toml")?)?;
         let task = world::recorded(&identity);
-        if task != W::NAME {
+        if task != W::Task::NAME {
             bail!(
                 "{} is a {task} run, not a {} one (pass --env {task})",
                 dir.display(),
-                W::NAME
+                W::Task::NAME
             );
         }
         let agent = match identity.get("agent").and_then(|v| v.as_str()) {
@@ -254,6 +260,16 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
         &self.config
     }
 
+    /// The task, with the run's parameters.
+    pub fn task(&self) -> &W::Task {
+        &self.task
+    }
+
+    /// A fresh environment of the run's task and episode length.
+    pub fn env(&self) -> Result<W::Env> {
+        W::env(&self.task, &self.config)
+    }
+
     /// The current networks as a bundle spec (f32), with `samples` as the planner size the
     /// bundle declares.
     pub fn spec(&self, samples: u32) -> Result<BundleSpec> {
@@ -280,7 +296,7 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
                     planner: c.chi.planner,
                     early_exit_sigma: c.chi.early_exit_sigma,
                 },
-                task: W::task(c),
+                task: self.task.record(),
                 terminal_value: value.is_some().then_some(self.value_weight()),
                 seed: self.seed,
             },
@@ -297,13 +313,13 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
     }
 
     /// The CHI controller of the current networks.
-    pub fn controller(&self, planner_seed: u64) -> Result<HostChi<W::Reward, S, A>> {
+    pub fn controller(&self, planner_seed: u64) -> Result<HostChi<W::Task, S, A>> {
         let spec = self.spec(PLANNER_SAMPLES as u32)?;
         let config = spec.header.controller;
         let mut chi = Controller::new(
             HostPolicy::from_spec(&spec),
             HostEnsemble::from_spec(&spec),
-            W::reward(),
+            self.task,
             config,
             planner_seed,
         );
@@ -313,7 +329,7 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
 
     /// Gives `chi` SAC's current actor and, where the agent has one, the value network past
     /// the horizon: the controller follows SAC as it trains without being rebuilt.
-    fn follow_sac(&self, chi: &mut HostChi<W::Reward, S, A>) -> Result<()> {
+    fn follow_sac(&self, chi: &mut HostChi<W::Task, S, A>) -> Result<()> {
         let terminal = self.sac.owned_value()?.map(|layers| {
             TerminalValue::new(
                 &layers,
@@ -342,10 +358,10 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
             .iter()
             .map(|&seed| {
                 let mut chi = self.controller(seed)?;
-                let mut env = W::env(&self.config)?;
-                Ok(episode_return(&mut env, seed, |s| {
-                    chi.act(s, &mut Unlimited).action
-                }))
+                let mut env = W::env(&self.task, &self.config)?;
+                Ok(self
+                    .evaluation(&mut env, seed, |s| chi.act(s, &mut Unlimited).action)
+                    .ret)
             })
             .collect()
     }
@@ -364,28 +380,29 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
         seeds
             .iter()
             .map(|&seed| {
-                let mut env = W::env(&self.config)?;
+                let mut env = W::env(&self.task, &self.config)?;
                 Ok(match agent {
                     AgentKind::Chi => {
                         let mut controller = spec.header.controller;
                         controller.planner.iterations = iterations;
-                        let mut chi: HostChi<W::Reward, S, A> = Controller::new(
+                        let mut chi: HostChi<W::Task, S, A> = Controller::new(
                             HostPolicy::from_spec(&spec),
                             HostEnsemble::from_spec(&spec),
-                            W::reward(),
+                            self.task,
                             controller,
                             seed,
                         );
                         self.follow_sac(&mut chi)?;
-                        episode_return(&mut env, seed, |s| chi.act(s, &mut Unlimited).action)
+                        self.evaluation(&mut env, seed, |s| chi.act(s, &mut Unlimited).action)
+                            .ret
                     }
                     AgentKind::Cem | AgentKind::Sac => {
                         let mut planner = self.config.cem.planner;
                         planner.iterations = iterations;
                         spec.header.controller.planner = planner;
-                        let mut cem =
-                            HostCem::new(HostEnsemble::from_spec(&spec), W::reward(), seed);
-                        episode_return(&mut env, seed, |s| cem.act(&planner, s))
+                        let mut cem = HostCem::new(HostEnsemble::from_spec(&spec), self.task, seed);
+                        self.evaluation(&mut env, seed, |s| cem.act(&planner, s))
+                            .ret
                     }
                 })
             })
@@ -399,10 +416,12 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
             .iter()
             .map(|&seed| {
                 let mut rng = ChiRng::new(seed);
-                let mut env = W::env(&self.config)?;
-                Ok(episode_return(&mut env, seed, |_| {
-                    core::array::from_fn(|_| rng.symmetric_uniform())
-                }))
+                let mut env = W::env(&self.task, &self.config)?;
+                Ok(self
+                    .evaluation(&mut env, seed, |_| {
+                        core::array::from_fn(|_| rng.symmetric_uniform())
+                    })
+                    .ret)
             })
             .collect()
     }
@@ -432,15 +451,18 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
     /// data the planner would otherwise throw away (Appendix G).
     fn store_counterfactuals(
         &mut self,
-        chi: &mut HostChi<W::Reward, S, A>,
+        chi: &mut HostChi<W::Task, S, A>,
         state: [f32; S],
         proposal: &chi_embedded::plan::Plan<A, HORIZON>,
         rng: &mut ChiRng,
     ) {
         let count = self.config.chi.counterfactual_per_step;
         let members = Dynamics::<S, A>::members(chi.dynamics()).max(1);
-        let reward = W::reward();
+        let task = self.task;
         let mut states = vec![state; count];
+        // A sequence that lands in a terminal state stores that transition as terminal and
+        // nothing after it (as MBPO's model rollouts do).
+        let mut alive = vec![true; count];
         for (mean, std) in proposal.mean.iter().zip(&proposal.std) {
             let actions: Vec<[f32; A]> = (0..count)
                 .map(|_| {
@@ -458,8 +480,12 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
                     next[k] = n;
                 }
             }
-            for ((s, a), n) in states.iter().zip(&actions).zip(&next) {
-                self.model.push(s, a, reward.reward(s, a, n), n, false);
+            for (((s, a), n), live) in states.iter().zip(&actions).zip(&next).zip(&mut alive) {
+                if *live {
+                    let done = task.terminated(n);
+                    self.model.push(s, a, task.reward(s, a, n), n, done);
+                    *live = !done;
+                }
             }
             states = next;
         }
@@ -472,7 +498,7 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
         let mut act_rng = stream(self.seed, episode, 1);
         let mut learn_rng = stream(self.seed, episode, 2);
         let random = episode < self.config.random_episodes;
-        let mut env = W::env(&self.config)?;
+        let mut env = W::env(&self.task, &self.config)?;
         let mut s = env.reset(self.seed ^ u64::from(episode));
         let planner_seed = self.seed ^ (u64::from(episode) << 20);
         let mut chi = match (self.agent, random) {
@@ -482,7 +508,7 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
         let mut cem = match (self.agent, random) {
             (AgentKind::Cem, false) => Some(HostCem::new(
                 HostEnsemble::from_spec(&self.spec(PLANNER_SAMPLES as u32)?),
-                W::reward(),
+                self.task,
                 planner_seed,
             )),
             _ => None,
@@ -547,7 +573,7 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
             m.ret += step.reward;
             if let Some(d) = W::goal_distance(&step.obs) {
                 m.closest = m.closest.min(d);
-                if m.first_success == 0 && d < point_mass::GOAL_RADIUS {
+                if m.first_success == 0 && d < W::GOAL_RADIUS {
                     m.first_success = t;
                 }
             }
@@ -642,17 +668,11 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
         // `--episodes` extends (or cuts short) a run.
         let saved =
             fs::read_to_string(self.dir.join("config.toml")).context("the run's config.toml")?;
-        // A task without a wall ignores it: its runs resume across a change of the wall's default.
         let saved_config = toml::from_str::<TrainConfig>(&saved).ok();
         let difference = match &saved_config {
             Some(c) => {
                 let now = toml::to_string(&TrainConfig {
                     episodes: c.episodes,
-                    geometry: if W::HAS_WALL {
-                        self.config.geometry
-                    } else {
-                        c.geometry
-                    },
                     ..self.config.clone()
                 })?;
                 (saved != now).then(|| {
@@ -684,7 +704,7 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
         if let Some((params, opt)) = self.sac.value_state() {
             if !dir.join("value.safetensors").exists() {
                 bail!(
-                    "{} was saved without a value network, which its configuration asks for (it was trained when the value came from the critics, before commit 7011330): open it with the build that made it, or train anew",
+                    "{} was saved without a value network, which its configuration asks for (it was trained when the value came from the critics): open it with the build that made it, or train anew",
                     self.dir.display()
                 );
             }
@@ -737,69 +757,91 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
     }
 }
 
-impl PointMassRun {
+/// One noise-free episode of an evaluation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Evaluation {
+    /// Return.
+    pub ret: f32,
+    /// First step (1-based) within the task's goal radius, for tasks with a goal.
+    pub first_success: Option<u32>,
+    /// Closest distance to the goal (NaN for tasks without one).
+    pub closest: f32,
+    /// Steps until the environment ended the episode.
+    pub steps: u32,
+}
+
+impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
     /// Runs `episodes` noise-free episodes with the agent as trained (CHI: the controller at
-    /// `K` = 500; SAC: the policy's mode; CEM: the planner), from planner seeds `0..episodes`.
-    /// Learns nothing and writes nothing.
-    pub fn evaluate(&self, episodes: u32) -> Result<Vec<point_mass::EpisodeSummary>> {
-        let geometry = self.config.geometry;
-        let steps = self.config.episode_steps;
+    /// `K` = 500; SAC: the policy's mode; CEM: the planner), episode `i` from
+    /// `env.reset(i)` with planner seed `i`. Learns nothing and writes nothing.
+    pub fn evaluate(&self, episodes: u32) -> Result<Vec<Evaluation>> {
         (0..episodes)
             .map(|e| {
                 let seed = u64::from(e);
+                let mut env = W::env(&self.task, &self.config)?;
                 Ok(match self.agent {
                     AgentKind::Chi => {
                         let mut chi = self.controller(seed)?;
-                        point_mass::run_episode(geometry, steps, |s| {
-                            chi.act(s, &mut Unlimited).action
-                        })
+                        self.evaluation(&mut env, seed, |s| chi.act(s, &mut Unlimited).action)
                     }
                     AgentKind::Cem => {
                         let mut cem = HostCem::new(
                             HostEnsemble::from_spec(&self.spec(PLANNER_SAMPLES as u32)?),
-                            PointMass::reward(),
+                            self.task,
                             seed,
                         );
-                        point_mass::run_episode(geometry, steps, |s| {
-                            cem.act(&self.config.cem.planner, s)
-                        })
+                        self.evaluation(&mut env, seed, |s| cem.act(&self.config.cem.planner, s))
                     }
                     AgentKind::Sac => {
                         let mut rng = ChiRng::new(seed);
                         let mut failed = None;
-                        let summary = point_mass::run_episode(geometry, steps, |s| {
+                        let evaluation = self.evaluation(&mut env, seed, |s| {
                             match self.sac.act(s, true, &mut rng) {
-                                Ok(a) => [a[0], a[1]],
+                                Ok(a) => core::array::from_fn(|i| a.get(i).copied().unwrap_or(0.0)),
                                 Err(e) => {
                                     failed.get_or_insert(e);
-                                    [0.0, 0.0]
+                                    [0.0; A]
                                 }
                             }
                         });
                         if let Some(e) = failed {
                             return Err(e);
                         }
-                        summary
+                        evaluation
                     }
                 })
             })
             .collect()
     }
-}
 
-/// Return of one episode from `env.reset(seed)` until the environment ends it.
-fn episode_return<const S: usize, const A: usize>(
-    env: &mut impl Env<S, A>,
-    seed: u64,
-    mut policy: impl FnMut(&[f32; S]) -> [f32; A],
-) -> f32 {
-    let (mut state, mut ret) = (env.reset(seed), 0.0);
-    loop {
-        let step = env.step(&policy(&state));
-        ret += step.reward;
-        state = step.obs;
-        if step.terminated || step.truncated {
-            return ret;
+    /// One episode from `env.reset(seed)` until the environment ends it.
+    fn evaluation(
+        &self,
+        env: &mut W::Env,
+        seed: u64,
+        mut policy: impl FnMut(&[f32; S]) -> [f32; A],
+    ) -> Evaluation {
+        let mut state = env.reset(seed);
+        let mut e = Evaluation {
+            ret: 0.0,
+            first_success: None,
+            closest: W::goal_distance(&state).unwrap_or(f32::NAN),
+            steps: 0,
+        };
+        loop {
+            let step = env.step(&policy(&state));
+            e.ret += step.reward;
+            e.steps += 1;
+            state = step.obs;
+            if let Some(d) = W::goal_distance(&state) {
+                e.closest = e.closest.min(d);
+                if d < W::GOAL_RADIUS && e.first_success.is_none() {
+                    e.first_success = Some(e.steps);
+                }
+            }
+            if step.terminated || step.truncated {
+                return e;
+            }
         }
     }
 }

@@ -1,38 +1,33 @@
 //! What a training run needs to know about its task beyond the [`Env`] interface: the
-//! reward the planner optimises, how to build the environment, what the bundle calls the
-//! task, and the task's own metrics. One implementation per task; the trainer is written once
-//! over them ([`crate::train::Run`]), with the observation and action sizes as const
-//! generics so the controller it runs is chi-embedded's, unchanged.
+//! chi-embedded [`Task`] (reward, termination, identity), how to build the environment, the
+//! task's presets, and the task's own metrics. One implementation per task, in
+//! [`crate::tasks`]; the trainer is written once over them ([`crate::train::Run`]), with the
+//! observation and action sizes as const generics so the controller it runs is
+//! chi-embedded's, unchanged.
 
-use anyhow::Result;
-use chi_embedded::bundle::Task;
+use std::collections::BTreeMap;
+
+use anyhow::{Result, anyhow, bail};
 use chi_embedded::controller::Decision;
-use chi_embedded::dynamics::Reward;
-use chi_embedded::envs::point_mass::{self, GoalReward};
+use chi_embedded::task::Task;
 
-use crate::config::TrainConfig;
+use crate::config::{Preset, TrainConfig};
 use crate::env::Env;
-use crate::envs::point_mass::PointMassEnv;
-use crate::figure1::{self, Snapshot};
+use crate::figure1::Snapshot;
 use crate::train::HORIZON;
 
-/// A task: `S` observations, `A` actions.
+/// A task on the host: `S` observations, `A` actions.
 pub trait World<const S: usize, const A: usize> {
-    /// Name in a run's `run.toml` and on the command line.
-    const NAME: &'static str;
-    /// The reward the planner optimises (known to the agent, paper Section 2).
-    type Reward: Reward<S, A> + Copy;
+    /// The task as chi-embedded defines it: what the planner optimises and the bundle records.
+    type Task: Task<S, A>;
     /// The environment the agent acts in.
     type Env: Env<S, A>;
 
-    /// The planner's reward.
-    fn reward() -> Self::Reward;
+    /// The settings a run of this task starts from.
+    fn preset(preset: Preset) -> TrainConfig;
 
-    /// A fresh environment for `config`.
-    fn env(config: &TrainConfig) -> Result<Self::Env>;
-
-    /// The task as a bundle records it.
-    fn task(config: &TrainConfig) -> Task;
+    /// A fresh environment for `task` with `config`'s episode length.
+    fn env(task: &Self::Task, config: &TrainConfig) -> Result<Self::Env>;
 
     /// Distance to the goal, for tasks that have one (the CSV's `closest` and
     /// `first_success`); `None` leaves those columns NaN and 0.
@@ -40,9 +35,8 @@ pub trait World<const S: usize, const A: usize> {
         None
     }
 
-    /// Whether the task reads `TrainConfig::geometry` (the point mass's wall). Other tasks
-    /// carry it in their config unread, so a run resumes whatever the wall's default.
-    const HAS_WALL: bool = false;
+    /// Within this distance of the goal counts as reaching it.
+    const GOAL_RADIUS: f32 = 0.0;
 
     /// Whether the trainer records each CHI episode's first decision for Figure 1 (it costs
     /// one more rollout of the posterior).
@@ -59,74 +53,46 @@ pub trait World<const S: usize, const A: usize> {
     }
 }
 
-/// The paper's point mass with its wall (Appendix D.1).
-pub struct PointMass;
-
-impl World<2, 2> for PointMass {
-    const NAME: &'static str = "point-mass";
-    const HAS_WALL: bool = true;
-    type Reward = GoalReward;
-    type Env = PointMassEnv;
-
-    fn reward() -> GoalReward {
-        GoalReward
+/// The task `config` describes: `T`'s defaults with the parameters `config.task` names.
+pub fn task<T: Task<S, A>, const S: usize, const A: usize>(config: &TrainConfig) -> Result<T> {
+    let mut values = T::default().params().as_slice().to_vec();
+    for (name, value) in &config.task {
+        let Some(slot) = T::PARAM_NAMES
+            .iter()
+            .position(|n| n == name)
+            .and_then(|i| values.get_mut(i))
+        else {
+            bail!(
+                "task {} has no parameter '{name}' (it has {})",
+                T::NAME,
+                if T::PARAM_NAMES.is_empty() {
+                    "none".to_string()
+                } else {
+                    T::PARAM_NAMES.join(", ")
+                }
+            );
+        };
+        *slot = *value as f32;
     }
-
-    fn env(config: &TrainConfig) -> Result<PointMassEnv> {
-        Ok(PointMassEnv::new(config.geometry, config.episode_steps))
-    }
-
-    fn task(config: &TrainConfig) -> Task {
-        Task::PointMass(config.geometry)
-    }
-
-    fn goal_distance(obs: &[f32; 2]) -> Option<f32> {
-        Some(point_mass::distance_to_goal(obs))
-    }
-
-    const FIGURE1: bool = true;
-
-    fn snapshot(
-        episode: u32,
-        state: &[f32; 2],
-        d: &Decision<2, 2, HORIZON>,
-        posterior_states: [[f32; 2]; HORIZON],
-    ) -> Option<Snapshot> {
-        const { assert!(HORIZON == figure1::H) };
-        Some(Snapshot {
-            episode,
-            state: *state,
-            amortised_mean: d.amortised.mean,
-            amortised_std: d.amortised.std,
-            amortised_states: d.amortised_states,
-            posterior_mean: d.posterior.mean,
-            posterior_std: d.posterior.std,
-            posterior_states,
-        })
-    }
+    T::from_params(&values).map_err(|e| anyhow!("task {}: {e}", T::NAME))
 }
 
-/// MuJoCo Half-Cheetah as the paper runs it (Appendix D.2).
-#[cfg(feature = "mujoco")]
-pub struct HalfCheetah;
-
-#[cfg(feature = "mujoco")]
-impl World<{ crate::envs::half_cheetah::OBS }, { crate::envs::half_cheetah::ACT }> for HalfCheetah {
-    const NAME: &'static str = "half-cheetah";
-    type Reward = chi_embedded::envs::half_cheetah::ForwardReward;
-    type Env = crate::envs::half_cheetah::HalfCheetah;
-
-    fn reward() -> Self::Reward {
-        chi_embedded::envs::half_cheetah::ForwardReward
-    }
-
-    fn env(_config: &TrainConfig) -> Result<Self::Env> {
-        crate::envs::half_cheetah::HalfCheetah::new(&crate::envs::half_cheetah::default_model())
-    }
-
-    fn task(_config: &TrainConfig) -> Task {
-        Task::HalfCheetah
-    }
+/// Every parameter of `task` by name: what a run's config.toml records, so it says exactly
+/// which task it trained on.
+pub fn named_params<T: Task<S, A>, const S: usize, const A: usize>(
+    task: &T,
+) -> BTreeMap<String, f64> {
+    T::PARAM_NAMES
+        .iter()
+        .zip(task.params().as_slice())
+        // The shortest decimal that reads back to the f32 (0.4, not 0.4000000059604645).
+        .map(|(n, v)| {
+            (
+                n.to_string(),
+                v.to_string().parse().unwrap_or(f64::from(*v)),
+            )
+        })
+        .collect()
 }
 
 /// The name a run directory's `run.toml` gives its task; runs made before tasks were
@@ -135,5 +101,35 @@ pub fn recorded(identity: &toml::Table) -> &str {
     identity
         .get("env")
         .and_then(|v| v.as_str())
-        .unwrap_or(PointMass::NAME)
+        .unwrap_or(chi_embedded::envs::point_mass::PointMassTask::NAME)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chi_embedded::envs::pendulum::PendulumTask;
+    use chi_embedded::envs::point_mass::PointMassTask;
+
+    #[test]
+    fn named_parameters_override_defaults_and_unknown_ones_are_refused() {
+        let mut c = TrainConfig::default();
+        c.task.insert("opening_centre".into(), 0.85);
+        let t: PointMassTask = task(&c).unwrap();
+        assert_eq!(t.geometry.opening_centre, 0.85);
+        assert_eq!(t.geometry.wall_x, 0.5);
+        assert_eq!(named_params(&t).get("opening_centre"), Some(&0.85));
+        assert_eq!(named_params(&t).len(), 3);
+        c.task.insert("wall".into(), 0.3);
+        let err = task::<PointMassTask, 2, 2>(&c).unwrap_err().to_string();
+        assert!(
+            err.contains("no parameter 'wall'") && err.contains("wall_x"),
+            "{err}"
+        );
+        let err = task::<PendulumTask, 3, 1>(&c).unwrap_err().to_string();
+        assert!(err.contains("(it has g)"), "{err}");
+        let mut c = TrainConfig::default();
+        c.task.insert("wall_x".into(), 1.5);
+        let err = task::<PointMassTask, 2, 2>(&c).unwrap_err().to_string();
+        assert!(err.contains("wall_x must lie"), "{err}");
+    }
 }

@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use chi_embedded::bundle::testing::{PolicyKind, point_mass_spec};
-use chi_embedded::reference::point_mass::{HE, HP};
+
+/// The board preset's widths.
+const HE: usize = 32;
+const HP: usize = 32;
 
 fn chi(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_chi"))
@@ -49,9 +52,10 @@ fn inspect_reports_a_valid_bundle() {
         "{t}"
     );
     assert!(
-        t.contains("runs on the reference point-mass controller: yes"),
+        t.contains("task        point-mass (version 1): wall_x = 0.5, opening_centre = 0.4, opening_width = 0.1"),
         "{t}"
     );
+    assert!(t.contains("firmware    builds from this bundle"), "{t}");
 }
 
 #[test]
@@ -82,8 +86,10 @@ fn corrupt_bundle_is_refused_and_the_file_left_alone() {
     assert_eq!(std::fs::read(&path).unwrap(), bytes, "nothing was written");
 }
 
+/// The controller runs at the bundle's own sizes (its twin is built for them); a bundle of
+/// a task this chi does not know is refused naming it.
 #[test]
-fn bundle_of_other_sizes_is_refused_naming_the_size() {
+fn bundles_of_any_size_run_and_unknown_tasks_are_refused() {
     let path = write(
         "small.chib",
         point_mass_spec(8, 8, PolicyKind::Confident)
@@ -92,17 +98,43 @@ fn bundle_of_other_sizes_is_refused_naming_the_size() {
             .as_bytes(),
     );
     let o = chi(&["run", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("episode of point-mass"), "{}", text(&o));
+    let mut foreign = point_mass_spec(8, 8, PolicyKind::Confident);
+    foreign.header.task = chi_embedded::task::TaskRecord::new("dc-motor", 1, &[]).unwrap();
+    let path = write("foreign.chib", foreign.encode().unwrap().as_bytes());
+    let o = chi(&["run", path.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        text(&o).contains("bundle was built for ensemble hidden width (HE) = 8, this controller is compiled for 32"),
+        text(&o).contains("no task called 'dc-motor'"),
         "{}",
         text(&o)
     );
-    // inspect still describes it, and says why it cannot run here.
     let o = chi(&["inspect", path.to_str().unwrap()]);
     assert!(o.status.success());
     assert!(
-        text(&o).contains("runs on the reference point-mass controller: no"),
+        text(&o).contains("needs a binary of your own naming the task type"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn tasks_lists_every_task_with_sizes_and_period() {
+    let o = chi(&["tasks"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    for line in [
+        "point-mass         S=2   A=2  period 0.010 s",
+        "pendulum           S=3   A=1  period 0.050 s",
+        "cartpole-swingup   S=5   A=1  period 0.040 s",
+    ] {
+        assert!(t.contains(line), "{line}\n{t}");
+    }
+    let o = chi(&["train", "--env", "pendulm"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("no task called 'pendulm'"),
         "{}",
         text(&o)
     );
@@ -114,7 +146,7 @@ fn wrong_flag_and_bad_geometry_are_refused() {
     let o = chi(&["run", path.to_str().unwrap(), "--horizon", "9"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("--horizon"), "{}", text(&o));
-    let o = chi(&["run", path.to_str().unwrap(), "--wall-x", "1.5"]);
+    let o = chi(&["run", path.to_str().unwrap(), "--param", "wall_x=1.5"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("wall_x"), "{}", text(&o));
     let o = chi(&["train", "--terminal-value", "maybe"]);
@@ -125,7 +157,14 @@ fn wrong_flag_and_bad_geometry_are_refused() {
 #[test]
 fn run_controls_the_point_mass() {
     let path = reference_bundle("run.chib");
-    let open = chi(&["run", path.to_str().unwrap(), "--open"]);
+    let open = chi(&[
+        "run",
+        path.to_str().unwrap(),
+        "--param",
+        "opening_width=1",
+        "--param",
+        "opening_centre=0.5",
+    ]);
     assert!(open.status.success(), "{}", text(&open));
     assert!(
         text(&open).contains("reached goal: at step"),

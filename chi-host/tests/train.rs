@@ -5,9 +5,13 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use chi_embedded::reference::point_mass::Bundle;
-use chi_host::config::{AgentKind, TrainConfig};
+use chi_host::config::{AgentKind, Preset, TrainConfig};
+use chi_host::tasks::point_mass::PointMass;
 use chi_host::train::PointMassRun as Run;
+use chi_host::world::World;
+
+/// The board preset's point-mass bundle.
+type Bundle<'a> = chi_embedded::bundle::Bundle<'a, 2, 2, 4, 2, 32, 32, 7, 24>;
 
 fn tmp(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
@@ -17,7 +21,7 @@ fn tmp(name: &str) -> PathBuf {
 
 /// A small, quick configuration at the board's sizes.
 fn quick() -> TrainConfig {
-    let mut c = TrainConfig::board();
+    let mut c = PointMass::preset(Preset::Board);
     c.episodes = 4;
     c.episode_steps = 20;
     c.sac.batch = 32;
@@ -99,12 +103,12 @@ fn resume_with_other_settings_is_refused() {
     other.ensemble.hidden = 64;
     // The point mass reads its wall: another wall is another run.
     let mut wall = quick();
-    wall.geometry.opening_centre = 0.85;
+    wall.task.insert("opening_centre".into(), 0.85);
     let mut paper = quick();
     paper.chi.terminal_value = false;
     let cases = [
         (other, "ensemble.hidden: the run has 32, now 64"),
-        (wall, "geometry.opening_centre: the run has 0.4, now 0.85"),
+        (wall, "task.opening_centre: the run has 0.4, now 0.85"),
         (paper, "chi.terminal_value: the run has true, now (none)"),
     ];
     for (config, names) in cases {
@@ -242,11 +246,11 @@ fn cli_trains_exports_and_the_board_controller_accepts_the_bundles() {
 #[test]
 fn chi_trains_on_half_cheetah_and_its_run_is_not_taken_for_a_point_mass_one() {
     use chi_host::envs::half_cheetah::{ACT, EPISODE_STEPS, OBS};
+    use chi_host::tasks::half_cheetah::HalfCheetah;
     use chi_host::train::Run as AnyRun;
-    use chi_host::world::HalfCheetah;
 
     let dir = tmp("half-cheetah-chi");
-    let mut c = TrainConfig::half_cheetah();
+    let mut c = HalfCheetah::preset(Preset::Paper);
     c.episodes = 2;
     c.ensemble.members = 2;
     c.ensemble.hidden = 32;
@@ -269,7 +273,7 @@ fn chi_trains_on_half_cheetah_and_its_run_is_not_taken_for_a_point_mass_one() {
     assert_eq!(rows(&dir).len(), 3);
     let spec = run.spec(500).unwrap();
     assert_eq!((spec.header.dims.state, spec.header.dims.action), (17, 6));
-    assert_eq!(spec.header.task, chi_embedded::bundle::Task::HalfCheetah);
+    assert_eq!(spec.header.task.name(), "half-cheetah");
     let err = Run::reopen(&dir).err().expect("refused");
     assert!(err.to_string().contains("half-cheetah run"), "{err}");
     drop(run);

@@ -6,26 +6,25 @@ use chi_embedded::budget::Unlimited;
 use chi_embedded::nn::{Dense, QuantisedInput};
 use core::hint::black_box;
 
-use crate::task::{BenchStates, Bundle, Controller, K, REWARD};
+use chi_embedded::task::Task;
+
+use crate::sizes::{A, Bundle, Controller, K, S};
 use crate::{board, exit, stack};
 
 /// Repetitions of each kernel, enough that the loop around it is noise.
 const REPS: u32 = 200;
 
-pub fn run(bundle: &Bundle<'static>) -> ! {
+pub fn run<T: Task<S, A>>(bundle: &Bundle<'static>, chi: &mut Controller<'static, T>) -> ! {
     let Some(member) = bundle.ensemble.members.first() else {
         exit::fail()
     };
     kernel("ensemble_hidden", &member.hidden.1);
     kernel("policy_hidden", &bundle.policy.hidden.1);
 
-    let Some(mut states) = BenchStates::new(bundle) else {
-        defmt::println!(
-            "chi: bundle is for another task than this image's; the bench cannot run it"
-        );
+    let Ok(task) = bundle.task::<T>() else {
         exit::fail()
     };
-    let mut chi = Controller::from_bundle(bundle, REWARD, bundle.header.seed);
+    let mut states = BenchStates::new(task);
     let (mut total, mut worst, mut amortise, mut planned) = (0u64, 0u64, 0u64, 0u32);
     let mut iterations = 0u32;
     for _ in 0..crate::BENCH_STEPS {
@@ -126,4 +125,44 @@ fn repeated(mut f: impl FnMut()) -> u64 {
         f();
     }
     board::ticks() - t0
+}
+
+/// States for the bench to act in, and what moves them on: the task's own dynamics where the
+/// board simulates it; otherwise (MuJoCo's physics lives on the host) a fixed smooth
+/// trajectory, since a control step's cost does not depend on the state's values (the early
+/// exit aside, which an untrained or uncertain policy does not take).
+struct BenchStates<T> {
+    task: T,
+    state: [f32; S],
+    t: f32,
+}
+
+impl<T: Task<S, A>> BenchStates<T> {
+    fn new(task: T) -> Self {
+        let state = if T::SIMULATED {
+            task.initial_state(0)
+        } else {
+            [0.0; S]
+        };
+        Self {
+            task,
+            state,
+            t: 0.0,
+        }
+    }
+
+    fn state(&self) -> [f32; S] {
+        self.state
+    }
+
+    fn step(&mut self, action: &[f32; A]) {
+        if T::SIMULATED {
+            self.state = self.task.transition(&self.state, action);
+            return;
+        }
+        self.t += 0.2;
+        for (i, s) in self.state.iter_mut().enumerate() {
+            *s = 0.5 * libm::sinf(self.t + i as f32);
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! The weight bundle in flash, chosen at build time (`CHI_BUNDLE`, see build.rs).
 
-use crate::task::Bundle;
+use crate::sizes::Bundle;
 use chi_embedded::bundle::BundleError;
 
 /// Forces the 16-byte alignment the bundle needs to be read in place.

@@ -1,39 +1,41 @@
-//! Self-test: one closed-loop point-mass episode simulated on the board, reported in one line
-//! the host parses. The sampler is seeded with the bundle's seed, as the host's `chi run`.
+//! Self-test: one closed-loop episode of a task the board simulates itself, reported in one
+//! line the host parses. The sampler is seeded with the bundle's seed, the plant's start
+//! with seed 0, as the host's `chi run` does.
 
-use crate::task::{Bundle, Controller, REWARD};
 use chi_embedded::budget::Unlimited;
-use chi_embedded::bundle::Task;
-use chi_embedded::envs::point_mass;
+use chi_embedded::episode;
+use chi_embedded::task::Task;
 
+use crate::sizes::{A, Bundle, Controller, S};
 use crate::{board, exit, stack};
 
-/// Steps of the self-test episode (the host's `chi run` default too).
-pub const EPISODE_STEPS: u32 = 60;
-
-pub fn run(bundle: &Bundle<'static>) -> ! {
-    let Task::PointMass(geometry) = bundle.header.task else {
-        defmt::println!("chi: bundle is not for the point mass; the self-test cannot run it");
+pub fn run<T: Task<S, A>>(bundle: &Bundle<'static>, chi: &mut Controller<'static, T>) -> ! {
+    if !T::SIMULATED {
+        defmt::println!(
+            "chi: the board cannot simulate task {=str}; its self-test needs a task with no_std dynamics",
+            T::NAME
+        );
+        exit::fail()
+    }
+    let Ok(task) = bundle.task::<T>() else {
         exit::fail()
     };
-    let mut chi = Controller::from_bundle(bundle, REWARD, bundle.header.seed);
     let start = board::ticks();
-    let summary = point_mass::run_episode(geometry, EPISODE_STEPS, |s| {
+    let e = episode::run(&task, 0, T::EPISODE_STEPS, |s| {
         chi.act(s, &mut Unlimited).action
     });
     let ticks = board::ticks() - start;
     // f32 values travel as bits and the host prints the shortest text that reads back to
     // the same bits, so the host can compare exactly.
     defmt::println!(
-        "chi: selftest steps {=u32} return {=f32} first_success {=u32} final_state {=f32} {=f32} actions_crc {=u32:#x} ticks {=u64} stack {=usize}",
-        summary.steps,
-        summary.ret,
-        summary.first_success.unwrap_or(0),
-        summary.final_state[0],
-        summary.final_state[1],
-        summary.actions_crc,
+        "chi: selftest steps {=u32} return {=f32} terminated {=bool} actions_crc {=u32:#x} ticks {=u64} stack {=usize} final_state {=[?]}",
+        e.steps,
+        e.ret,
+        e.terminated,
+        e.actions_crc,
         ticks,
-        stack::high_water()
+        stack::high_water(),
+        &e.final_state[..]
     );
     exit::success()
 }

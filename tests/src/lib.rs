@@ -1,11 +1,11 @@
-//! Support for the end-to-end tests: a place for each test's files, and building plus
-//! running the firmware for a bundle (chi-host's `firmware` module does the work, as for
+//! Support for the end-to-end tests: a place for each test's files, building plus running
+//! the firmware for a bundle, and the board's twin on the host (chi-host's `firmware` module does the work, as for
 //! `chi hil` and `chi bench`). The tests themselves are in `tests/`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chi_host::firmware::{build, qemu};
+use chi_host::firmware::{build, qemu, twin};
 
 pub use build::Job;
 
@@ -31,4 +31,14 @@ pub fn build_with(name: &str, bytes: &[u8], job: Job) -> PathBuf {
 /// Runs a firmware image to its exit.
 pub fn run(elf: &Path) -> qemu::Run {
     qemu::run(elf, false, TIMEOUT).expect("running QEMU")
+}
+
+/// Writes `bytes` as a bundle file and starts the board's twin on the host for it: the
+/// reference every board action is checked against.
+pub fn twin_with(name: &str, bytes: &[u8]) -> twin::Twin {
+    let bundle = tmp(&format!("{name}.chib"));
+    std::fs::write(&bundle, bytes).expect("writing the test bundle");
+    let exe = tmp(&format!("{name}-twin"));
+    twin::build(&bundle, &exe).expect("building the twin");
+    twin::Twin::spawn(&exe).expect("starting the twin")
 }

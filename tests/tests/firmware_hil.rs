@@ -1,16 +1,21 @@
-//! The firmware serving actions over its USART in QEMU: the host runs the point mass, the
-//! board acts, and every action equals chi-embedded's on the host bit for bit. Broken frames
+//! The firmware serving actions over its USART in QEMU: the host runs the task, the board
+//! acts, and every action equals the host twin's (chi-embedded on the host) bit for bit. Broken frames
 //! get error replies and never cost the next valid frame; a NaN state gets a finite action.
 
 use std::time::Duration;
 
-use chi_e2e::{Job, build_with};
+use chi_e2e::{Job, build_with, twin_with};
 use chi_embedded::bundle::testing::{PolicyKind, point_mass_spec};
+use chi_embedded::envs::point_mass::PointMassTask;
 use chi_embedded::link::{self, ErrorKind, MAX_FRAME, Request, Response, Values};
-use chi_embedded::reference::point_mass::{HE, HP};
+use chi_host::envs::simulated::Simulated;
 use chi_host::firmware::client::Client;
-use chi_host::firmware::hil::point_mass_episode;
+use chi_host::firmware::hil::episode;
 use chi_host::firmware::qemu::Serving;
+
+/// The board preset's widths.
+const HE: usize = 32;
+const HP: usize = 32;
 
 fn serve(name: &str, bytes: &[u8]) -> (Serving, Client) {
     let elf = build_with(name, bytes, Job::Hil);
@@ -43,9 +48,12 @@ fn board_over_usart_acts_as_the_host_and_survives_bad_frames() {
     spec.header.seed = 21;
     let bytes = spec.encode().unwrap();
     let (serving, mut client) = serve("hil-uncertain-i8", bytes.as_bytes());
+    let mut twin = twin_with("hil-uncertain-i8", bytes.as_bytes());
 
-    // (a) A whole episode, every action compared with the host's controller.
-    let report = point_mass_episode(&mut client, bytes.as_bytes(), 60, 4).unwrap();
+    // (a) A whole episode, every action compared with the host twin's.
+    let mut env = Simulated::new(PointMassTask::default(), 60);
+    let reference = Some((&mut twin.client, bytes.as_bytes()));
+    let report = episode(&mut client, reference, bytes.as_bytes(), &mut env, 4).unwrap();
     assert_eq!(report.steps, 60);
     assert_eq!(
         report.mismatches, 0,
@@ -138,7 +146,8 @@ fn a_board_with_other_weights_is_refused_by_the_host() {
     let mut other = spec.clone();
     other.header.seed += 1;
     let other = other.encode().unwrap();
-    let err = point_mass_episode(&mut client, other.as_bytes(), 5, 0).unwrap_err();
+    let mut env = Simulated::new(PointMassTask::default(), 5);
+    let err = episode(&mut client, None, other.as_bytes(), &mut env, 0).unwrap_err();
     assert!(err.to_string().contains("the board runs bundle"), "{err:#}");
 }
 
@@ -151,12 +160,13 @@ fn half_cheetah_episode_over_usart_acts_as_the_host() {
     use chi_embedded::bundle::Precision;
     use chi_embedded::bundle::testing::half_cheetah_spec;
     use chi_host::envs::half_cheetah::{EPISODE_STEPS, HalfCheetah, default_model};
-    use chi_host::firmware::hil::half_cheetah_episode;
 
     let bytes = half_cheetah_spec(Precision::I8, 8).encode().unwrap();
     let (_serving, mut client) = serve("hil-cheetah-i8", bytes.as_bytes());
+    let mut twin = twin_with("hil-cheetah-i8", bytes.as_bytes());
     let mut env = HalfCheetah::new(&default_model()).unwrap();
-    let report = half_cheetah_episode(&mut client, bytes.as_bytes(), &mut env, 2).unwrap();
+    let reference = Some((&mut twin.client, bytes.as_bytes()));
+    let report = episode(&mut client, reference, bytes.as_bytes(), &mut env, 2).unwrap();
     assert_eq!(report.steps, EPISODE_STEPS);
     assert_eq!(
         report.mismatches, 0,

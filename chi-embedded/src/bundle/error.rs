@@ -65,6 +65,9 @@ pub enum BundleError {
         /// Bytes present.
         found: usize,
     },
+    /// The bundle was trained on another task (or version of it) than the controller is
+    /// built for, or its task parameters are invalid for that task.
+    Task(crate::task::TaskError),
     /// A tensor holds a value it must not.
     Tensor {
         /// Which tensor.
@@ -227,6 +230,7 @@ impl fmt::Display for BundleError {
                 dim.name()
             ),
             Self::Parameter { what } => write!(f, "bundle hyper-parameter out of range: {what}"),
+            Self::Task(e) => write!(f, "{e}"),
             Self::PayloadLength { expected, found } => {
                 write!(
                     f,

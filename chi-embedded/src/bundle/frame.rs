@@ -21,8 +21,9 @@ use super::error::BundleError;
 pub const MAGIC: [u8; 4] = *b"CHIB";
 /// The format version this build writes and reads. Version 2 stores int8 rows in the order
 /// the Cortex-M4's SXTB16/SMLAD pair wants ([`crate::nn::smlad_order`]); version 3 adds the
-/// header's terminal-value weight and the value network after the policy.
-pub const VERSION: u16 = 3;
+/// header's terminal-value weight and the value network after the policy; version 4 records
+/// the task by name, definition version and parameters ([`crate::task::TaskRecord`]).
+pub const VERSION: u16 = 4;
 /// Bytes before the header.
 pub const PREFIX_LEN: usize = 16;
 /// Bytes of the trailing CRC.
@@ -30,7 +31,7 @@ pub const CRC_LEN: usize = 4;
 /// The payload starts at a multiple of this (relative to the bundle start).
 pub const PAYLOAD_ALIGN: usize = 16;
 /// The CRC used over the bundle.
-pub const CRC32: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+pub use crate::checksum::CRC32;
 
 /// A bundle split into its parts, lengths and checksum verified.
 #[derive(Clone, Copy, Debug)]

@@ -5,10 +5,10 @@ use serde::{Deserialize, Serialize};
 use super::error::{BundleError, Dim};
 use crate::controller::ControllerConfig;
 use crate::ensemble::LogVarBounds;
-use crate::envs::point_mass::Geometry;
 use crate::nn::Activation;
 use crate::planner::Weighting;
 use crate::policy::LogStdBounds;
+use crate::task::TaskRecord;
 
 /// Sizes of the networks and of the planner. Each must equal the compiled constant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,17 +67,6 @@ pub enum Precision {
     I8,
 }
 
-/// The task the bundle was trained on (the reward is compiled code; this tells the
-/// self-test which environment to simulate and lets tools refuse a mismatch).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Task {
-    /// The point mass with its wall.
-    PointMass(Geometry),
-    /// MuJoCo Half-Cheetah.
-    HalfCheetah,
-}
-
 /// The bundle header: everything but the tensors. Postcard-encoded after the fixed prefix.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -96,8 +85,9 @@ pub struct Header {
     pub log_std_bounds: LogStdBounds,
     /// Controller hyper-parameters the bundle was exported with.
     pub controller: ControllerConfig,
-    /// The task.
-    pub task: Task,
+    /// The task the bundle was trained on: the reward is compiled code, so a controller
+    /// refuses a bundle recorded for another task ([`crate::task::Task::from_record`]).
+    pub task: TaskRecord,
     /// The weight `gamma^H` of the value network past the horizon ([`crate::value`]), or
     /// `None` when the bundle carries none and the planner scores `H` rewards alone (the
     /// paper's Eq. 4). The network follows the policy in the payload.
@@ -147,9 +137,7 @@ impl Header {
         {
             return fail("terminal-value weight must lie in (0, 1]");
         }
-        if let Task::PointMass(geometry) = self.task
-            && let Err(what) = geometry.validate()
-        {
+        if let Err(what) = self.task.validate() {
             return fail(what);
         }
         Ok(())

@@ -20,13 +20,14 @@ pub mod testing;
 mod tests;
 
 pub use error::{BundleError, Dim, Item, Location, Network, Problem};
-pub use header::{Dims, Header, Precision, Task};
+pub use header::{Dims, Header, Precision};
 
 use cursor::Cursor;
 
 use crate::ensemble::{Ensemble, Member};
 use crate::normaliser::{InputNormaliser, OutputScaling};
 use crate::policy::Policy;
+use crate::task::Task;
 use crate::value::Value;
 
 /// A decoded bundle: header and the networks, borrowing the bundle's bytes.
@@ -171,5 +172,12 @@ impl<
             policy,
             value,
         })
+    }
+
+    /// The task the bundle was trained on, as the task type `T` the controller is built for;
+    /// refused if the bundle names another task, another version of it, or parameters `T`
+    /// does not accept.
+    pub fn task<T: Task<S, A>>(&self) -> Result<T, BundleError> {
+        T::from_record(&self.header.task).map_err(BundleError::Task)
     }
 }

@@ -3,18 +3,22 @@
 //! benches, the crate example and the host's end-to-end tests.
 #![allow(clippy::expect_used, clippy::indexing_slicing)] // Fixed, hand-built specs: failing to build one is a bug here, not bad input.
 
-use super::header::{Dims, Header, Precision, Task};
+use super::header::{Dims, Header, Precision};
 use super::owned::{AlignedBytes, BundleSpec, OwnedLayer};
 use crate::controller::ControllerConfig;
 use crate::ensemble::LogVarBounds;
-use crate::envs::point_mass::{GOAL, Geometry, MAX_STEP};
+use crate::envs::half_cheetah::HalfCheetahTask;
+use crate::envs::point_mass::{GOAL, MAX_STEP, PointMassTask};
 use crate::nn::Activation;
 use crate::planner::{PlannerConfig, Propagation, Weighting};
 use crate::policy::LogStdBounds;
 use crate::rng::ChiRng;
+use crate::task::Task;
 
+/// Planner samples `K` of the synthetic point-mass bundles: the board's point-mass `K`.
+pub const POINT_MASS_SAMPLES: usize = 24;
 /// Members, horizon and samples of the synthetic point-mass bundles.
-pub const POINT_MASS_DIMS: (u32, u32, u32) = (2, 7, crate::reference::point_mass::K as u32);
+pub const POINT_MASS_DIMS: (u32, u32, u32) = (2, 7, POINT_MASS_SAMPLES as u32);
 
 /// The controller settings of the synthetic point-mass bundles.
 pub const POINT_MASS_CONTROLLER: ControllerConfig = ControllerConfig {
@@ -74,7 +78,7 @@ pub fn point_mass_header(ensemble_hidden: u32, policy_hidden: u32, precision: Pr
             max: 2.0,
         },
         controller: POINT_MASS_CONTROLLER,
-        task: Task::PointMass(Geometry::default()),
+        task: PointMassTask::default().record(),
         terminal_value: None,
         seed: 0,
     }
@@ -177,8 +181,8 @@ pub fn with_distance_value(mut spec: BundleSpec, gain: f32, weight: f32) -> Bund
     spec
 }
 
-/// [`point_mass_spec`] encoded, for `Bundle::<2, 2, 4, 2, HE, HP, 7, K>` (`K` of
-/// [`crate::reference::point_mass`]).
+/// [`point_mass_spec`] encoded, for `Bundle::<2, 2, 4, 2, HE, HP, 7, K>` (`K` =
+/// [`POINT_MASS_SAMPLES`]).
 pub fn point_mass_bundle<const HE: usize, const HP: usize>(kind: PolicyKind) -> AlignedBytes {
     point_mass_spec(HE, HP, kind)
         .encode()
@@ -247,23 +251,40 @@ pub fn random_spec(dims: Dims, precision: Precision, seed: u64) -> BundleSpec {
     }
 }
 
-/// A Half-Cheetah bundle of the board's sizes ([`crate::reference::half_cheetah`]) with random
-/// weights, and the board's planner: one Eq. 4 iteration, each sample through one member. The
-/// random policy is far from confident, so the planner runs on every step: what the bench and
-/// the end-to-end tests need before a trained run exists.
-pub fn half_cheetah_spec(precision: Precision, seed: u64) -> BundleSpec {
-    use crate::reference::half_cheetah::{A, E, H, HE, HP, K, S};
+/// The board's Half-Cheetah sizes: members, ensemble width, policy width, horizon, samples.
+pub const HALF_CHEETAH_SIZES: (u32, u32, u32, u32, u32) = (3, 64, 64, 7, 128);
+
+/// A bundle spec for `task` with random weights ([`random_spec`]) of the given sizes
+/// (members, ensemble width, policy width, horizon, samples).
+pub fn random_task_spec<T: Task<S, A>, const S: usize, const A: usize>(
+    task: &T,
+    (members, ensemble_hidden, policy_hidden, horizon, samples): (u32, u32, u32, u32, u32),
+    precision: Precision,
+    seed: u64,
+) -> BundleSpec {
     let dims = Dims {
         state: S as u32,
         action: A as u32,
-        members: E as u32,
-        ensemble_hidden: HE as u32,
-        policy_hidden: HP as u32,
-        horizon: H as u32,
-        samples: K as u32,
+        members,
+        ensemble_hidden,
+        policy_hidden,
+        horizon,
+        samples,
     };
     let mut spec = random_spec(dims, Precision::F32, seed);
-    spec.header.task = crate::bundle::Task::HalfCheetah;
+    spec.header.task = task.record();
+    match precision {
+        Precision::F32 => spec,
+        Precision::I8 => spec.quantised(),
+    }
+}
+
+/// A Half-Cheetah bundle of the board's sizes ([`HALF_CHEETAH_SIZES`]) with random weights,
+/// and the board's planner: one Eq. 4 iteration, each sample through one member. The random
+/// policy is far from confident, so the planner runs on every step: what the bench and the
+/// end-to-end tests need before a trained run exists.
+pub fn half_cheetah_spec(precision: Precision, seed: u64) -> BundleSpec {
+    let mut spec = random_task_spec(&HalfCheetahTask, HALF_CHEETAH_SIZES, Precision::F32, seed);
     spec.header.controller = ControllerConfig {
         planner: PlannerConfig {
             iterations: 1,

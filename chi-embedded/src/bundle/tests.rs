@@ -4,7 +4,7 @@ use super::owned::{AlignedBytes, BundleSpec, OwnedWeights};
 use super::testing::{self, PolicyKind, random_spec};
 use super::*;
 
-type Small<'a> = Bundle<'a, 2, 2, 4, 2, 8, 8, 7, { crate::reference::point_mass::K }>;
+type Small<'a> = Bundle<'a, 2, 2, 4, 2, 8, 8, 7, { testing::POINT_MASS_SAMPLES }>;
 
 fn small_dims() -> Dims {
     Dims {
@@ -14,7 +14,7 @@ fn small_dims() -> Dims {
         ensemble_hidden: 8,
         policy_hidden: 8,
         horizon: 7,
-        samples: crate::reference::point_mass::K as u32,
+        samples: testing::POINT_MASS_SAMPLES as u32,
     }
 }
 
@@ -191,13 +191,36 @@ fn bad_hyper_parameters_are_refused() {
     spec.header.controller.planner.weighting = crate::planner::Weighting::Elites { count: 33 };
     let err = Small::parse(spec.encode().unwrap().as_bytes()).unwrap_err();
     assert!(err.to_string().contains("elites"), "{err}");
+}
+
+#[test]
+fn a_bundle_for_another_task_or_with_bad_task_parameters_is_refused_by_the_task() {
+    use crate::envs::pendulum::PendulumTask;
+    use crate::envs::point_mass::PointMassTask;
+    use crate::task::{Task, TaskRecord};
     let (mut spec, _) = small(Precision::F32, 7);
-    spec.header.task = Task::PointMass(crate::envs::point_mass::Geometry {
-        wall_x: 2.0,
-        ..Default::default()
-    });
-    let err = Small::parse(spec.encode().unwrap().as_bytes()).unwrap_err();
+    spec.header.task = TaskRecord::new("point-mass", 1, &[2.0, 0.4, 0.1]).unwrap();
+    let bytes = spec.encode().unwrap();
+    let bundle = Small::parse(bytes.as_bytes()).unwrap();
+    let err = bundle.task::<PointMassTask>().unwrap_err();
     assert!(err.to_string().contains("wall_x"), "{err}");
+    spec.header.task = PendulumTask::default().record();
+    let bytes = spec.encode().unwrap();
+    let err = Small::parse(bytes.as_bytes())
+        .unwrap()
+        .task::<PointMassTask>()
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "bundle was trained on task 'pendulum', this controller is built for 'point-mass'"
+    );
+    spec.header.task = TaskRecord::new("point-mass", 2, &[0.5, 0.4, 0.1]).unwrap();
+    let bytes = spec.encode().unwrap();
+    let err = Small::parse(bytes.as_bytes())
+        .unwrap()
+        .task::<PointMassTask>()
+        .unwrap_err();
+    assert!(err.to_string().contains("version 2"), "{err}");
 }
 
 #[test]

@@ -14,6 +14,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dynamics::{Dynamics, Reward};
+use crate::task::{Task, TaskParams};
 
 /// Largest distance moved in one step (paper: `||a|| <= 0.05`).
 pub const MAX_STEP: f32 = 0.05;
@@ -175,13 +176,63 @@ impl PointMass {
     }
 }
 
-/// The point mass's reward for the planner.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct GoalReward;
+/// The point-mass task: the reward the planner optimises, and the true dynamics with the
+/// task's wall, so the board can simulate it. Parameters: the wall's `x`, the opening's
+/// centre and width ([`Geometry`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PointMassTask {
+    /// The wall.
+    pub geometry: Geometry,
+}
 
-impl Reward<2, 2> for GoalReward {
+impl Reward<2, 2> for PointMassTask {
     fn reward(&self, _state: &[f32; 2], _action: &[f32; 2], next: &[f32; 2]) -> f32 {
         reward(next)
+    }
+
+    /// The arena.
+    fn state_bounds(&self) -> ([f32; 2], [f32; 2]) {
+        ([0.0; 2], [1.0; 2])
+    }
+}
+
+impl Task<2, 2> for PointMassTask {
+    const NAME: &'static str = "point-mass";
+    const VERSION: u16 = 1;
+    /// 100 Hz: the board's budget for a decision is 10 ms.
+    const CONTROL_PERIOD: f32 = 0.01;
+    /// The shortest path through the default opening is about 30 steps of 0.05; twice that
+    /// leaves room to search.
+    const EPISODE_STEPS: u32 = 60;
+    const SUMMARY: &'static str =
+        "1 - |s - (1, 1)|^2 each step; a wall at x = wall_x with one opening (paper D.1)";
+    const SIMULATED: bool = true;
+    const PARAM_NAMES: &'static [&'static str] = &["wall_x", "opening_centre", "opening_width"];
+
+    fn from_params(params: &[f32]) -> Result<Self, &'static str> {
+        let &[wall_x, opening_centre, opening_width] = params else {
+            return Err("the point mass takes 3 parameters: wall_x, opening_centre, opening_width");
+        };
+        let geometry = Geometry {
+            wall_x,
+            opening_centre,
+            opening_width,
+        };
+        geometry.validate()?;
+        Ok(Self { geometry })
+    }
+
+    fn params(&self) -> TaskParams {
+        let g = self.geometry;
+        TaskParams::new(&[g.wall_x, g.opening_centre, g.opening_width])
+    }
+
+    fn initial_state(&self, _seed: u64) -> [f32; 2] {
+        START
+    }
+
+    fn transition(&self, state: &[f32; 2], action: &[f32; 2]) -> [f32; 2] {
+        transition(&self.geometry, state, action)
     }
 }
 
@@ -236,7 +287,7 @@ pub fn run_episode(
 ) -> EpisodeSummary {
     let mut env = PointMass::new(geometry);
     let mut state = env.reset();
-    let mut crc = crate::bundle::frame::CRC32.digest();
+    let mut crc = crate::checksum::CRC32.digest();
     let mut summary = EpisodeSummary {
         ret: 0.0,
         first_success: None,

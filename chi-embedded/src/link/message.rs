@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::MAX_VALUES;
-use crate::bundle::{Dims, Header, Precision, Task};
+use crate::bundle::{Dims, Header, Precision};
+use crate::task::TaskRecord;
 
 /// A state or an action: at most [`MAX_VALUES`] floats. Its length is checked against the
 /// compiled sizes by the handler, which answers a mismatch with
@@ -68,7 +69,7 @@ pub struct Info {
     /// Weight precision.
     pub precision: Precision,
     /// Task of the bundle.
-    pub task: Task,
+    pub task: TaskRecord,
 }
 
 impl Info {

@@ -4,8 +4,14 @@
 use super::*;
 use crate::budget::Unlimited;
 use crate::bundle::testing::{PolicyKind, point_mass_bundle};
-use crate::envs::point_mass::GoalReward;
-use crate::reference::point_mass::{Bundle, Controller, HE, HP};
+use crate::envs::point_mass::PointMassTask;
+
+const HE: usize = 32;
+const HP: usize = 32;
+const K: usize = crate::bundle::testing::POINT_MASS_SAMPLES;
+type Bundle<'a> = crate::bundle::Bundle<'a, 2, 2, 4, 2, HE, HP, 7, K>;
+type Controller<'a> =
+    crate::controller::BundleController<'a, PointMassTask, 2, 2, 4, 2, HE, HP, 7, K>;
 use proptest::prelude::*;
 
 fn request(message: &Request) -> Vec<u8> {
@@ -24,7 +30,7 @@ fn act(seq: u32, state: &[f32]) -> Vec<u8> {
 fn replies(bytes: &[u8]) -> Vec<Response> {
     let bundle_bytes = point_mass_bundle::<HE, HP>(PolicyKind::Uncertain);
     let bundle = Bundle::parse(bundle_bytes.as_bytes()).unwrap();
-    let mut controller = Controller::from_bundle(&bundle, GoalReward, 5);
+    let mut controller = Controller::from_bundle(&bundle, PointMassTask::default(), 5);
     let info = Info::new(&bundle.header, bundle_bytes.as_bytes(), "test");
     let mut handler = ControllerHandler::new(&mut controller, info, || 0);
     let mut server = Server::new();
@@ -61,7 +67,7 @@ fn hello_names_the_bundle_and_actions_equal_the_controllers() {
     assert_eq!(info.bundle_crc.to_le_bytes(), crc);
     assert_eq!(got[1], Response::Ready { seq: 1 });
     // The same controller, reseeded the same way, acting on the same states.
-    let mut reference = Controller::from_bundle(&bundle, GoalReward, 5);
+    let mut reference = Controller::from_bundle(&bundle, PointMassTask::default(), 5);
     reference.reseed(9);
     for (reply, (seq, state)) in got[2..].iter().zip([(2, [0.1, 0.2]), (3, [0.3, 0.2])]) {
         let want = reference.act(&state, &mut Unlimited);

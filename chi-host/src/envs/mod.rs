@@ -1,5 +1,6 @@
-//! Environments behind the [`crate::env::Env`] trait.
+//! Environments behind the [`crate::env::Env`] trait: every simulated chi-embedded task
+//! through one wrapper, and MuJoCo's on the host.
 
 #[cfg(feature = "mujoco")]
 pub mod half_cheetah;
-pub mod point_mass;
+pub mod simulated;

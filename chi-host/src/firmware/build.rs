@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 /// What the firmware image does (one cargo feature each).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Job {
-    /// One point-mass episode on the board, reported.
+    /// One episode of a task the board simulates, reported.
     Selftest,
     /// Serve actions over USART1.
     Hil,
@@ -50,20 +50,9 @@ pub fn build(bundle: &Path, job: Job, out: &Path) -> anyhow::Result<()> {
         .canonicalize()
         .with_context(|| format!("bundle {}", bundle.display()))?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    // The image's task follows the bundle's: Half-Cheetah bundles get the `cheetah` sizes.
-    // A bundle that does not decode is built in all the same (a point-mass image), so that
-    // the board itself reports what is wrong with it.
-    let bytes = crate::bundle_file::read(&bundle)?;
-    let task = chi_embedded::bundle::inspect(bytes.as_bytes()).map(|h| h.task);
-    let mut features = format!("qemu,{}", job.feature());
-    if task == Ok(chi_embedded::bundle::Task::HalfCheetah) {
-        if job == Job::Selftest {
-            bail!(
-                "the self-test simulates the point mass; a Half-Cheetah bundle runs hil or bench"
-            );
-        }
-        features.push_str(",cheetah");
-    }
+    // The image's sizes follow the bundle's header (the firmware's build script); one whose
+    // header does not decode, or that the chip cannot hold, fails the build saying why.
+    let features = format!("qemu,{}", job.feature());
     let output = Command::new(cargo)
         .args(["build", "--quiet", "--release", "--no-default-features"])
         .args(["--features", &features])
@@ -75,8 +64,9 @@ pub fn build(bundle: &Path, job: Job, out: &Path) -> anyhow::Result<()> {
         .context("cannot run cargo")?;
     if !output.status.success() {
         bail!(
-            "firmware build failed (is the thumbv7em-none-eabihf target installed? `cargo xtask setup`):\n{}",
-            String::from_utf8_lossy(&output.stderr)
+            "firmware build for {} failed (is the thumbv7em-none-eabihf target installed? `cargo xtask setup`):\n{}",
+            bundle.display(),
+            firmware_errors(&String::from_utf8_lossy(&output.stderr))
         );
     }
     let elf = dir.join("target/thumbv7em-none-eabihf/release/chi-firmware");
@@ -86,4 +76,18 @@ pub fn build(bundle: &Path, job: Job, out: &Path) -> anyhow::Result<()> {
     std::fs::copy(&elf, out)
         .with_context(|| format!("copy {} to {}", elf.display(), out.display()))?;
     Ok(())
+}
+
+/// What of a failed build's output a user needs: the firmware build script's own message
+/// when it refused the bundle, else everything.
+fn firmware_errors(stderr: &str) -> String {
+    let ours: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("chi-firmware: "))
+        .collect();
+    if ours.is_empty() {
+        stderr.to_string()
+    } else {
+        ours.join("\n")
+    }
 }

@@ -1,13 +1,10 @@
-//! Hardware in the loop: the environment runs on the host (the point mass, or Half-Cheetah in
-//! MuJoCo), the controller on the board, and every action is checked against chi-embedded's
-//! on the host for the same bundle and seed.
+//! Hardware in the loop: the environment runs on the host, the controller on the board, and
+//! every action is checked against a reference controller for the same bundle and seed (the
+//! board's twin on the host, [`super::twin`]), for any task.
 
-use anyhow::{Context, anyhow, bail};
-use chi_embedded::budget::Unlimited;
-use chi_embedded::bundle::Task;
+use anyhow::{anyhow, bail};
 use chi_embedded::bundle::frame::stored_crc;
-use chi_embedded::envs::{self, point_mass::EpisodeSummary};
-use chi_embedded::reference::{half_cheetah, point_mass};
+use chi_embedded::checksum::CRC32;
 
 use super::client::Client;
 use crate::env::Env;
@@ -19,19 +16,24 @@ pub struct HilReport {
     pub ret: f32,
     /// Steps taken.
     pub steps: u32,
+    /// Whether the environment ended the episode before its time limit.
+    pub terminated: bool,
     /// CRC-32 of the bits of every action, in order (comparable with a self-test's).
     pub actions_crc: u32,
-    /// The point-mass episode in full (goal, closest approach, final state); `None` for
-    /// other tasks.
-    pub point_mass: Option<EpisodeSummary>,
+    /// Every state the board acted in, then the last one.
+    pub states: Vec<Vec<f32>>,
     /// SysTick ticks of each decision on the board.
     pub ticks: Vec<u32>,
     /// Planner iterations of each decision.
     pub iterations: Vec<u8>,
-    /// Steps whose action differed (in any bit) from the host's controller.
+    /// Steps whose action differed (in any bit) from the reference's.
     pub mismatches: usize,
-    /// The first difference: step, board action, host action.
+    /// The first difference: step, board action, reference action.
     pub first_mismatch: Option<(u32, Vec<f32>, Vec<f32>)>,
+    /// Mean over steps and components of `|board - reference|`.
+    pub mean_difference: f32,
+    /// Largest such difference.
+    pub max_difference: f32,
 }
 
 impl HilReport {
@@ -41,145 +43,97 @@ impl HilReport {
     }
 }
 
-/// Says hello and checks that the board runs `bundle` (through its CRC).
-fn check_board(client: &mut Client, bundle: &[u8]) -> anyhow::Result<()> {
+/// Says hello and checks that the other end runs `bundle` (through its CRC).
+fn check_runs(client: &mut Client, bundle: &[u8], who: &str) -> anyhow::Result<()> {
     let info = client.hello(std::time::Duration::from_secs(20))?;
     let crc = stored_crc(bundle).ok_or_else(|| anyhow!("bundle too short"))?;
     if info.bundle_crc != crc {
         bail!(
-            "the board runs bundle {:#010x}, not this one ({crc:#010x})",
+            "the {who} runs bundle {:#010x}, not this one ({crc:#010x})",
             info.bundle_crc
         );
     }
     Ok(())
 }
 
-/// The board's decisions of an episode, each checked against the host's.
-#[derive(Default)]
-struct Checked {
-    ticks: Vec<u32>,
-    iterations: Vec<u8>,
-    mismatches: usize,
-    first_mismatch: Option<(u32, Vec<f32>, Vec<f32>)>,
-    failure: Option<anyhow::Error>,
-    step: u32,
-}
-
-impl Checked {
-    /// The board's action in `state`, compared bit for bit with `want` (the host's). After a
-    /// link failure the host's action stands in and the episode is reported as failed.
-    fn act<const S: usize, const A: usize>(
-        &mut self,
-        client: &mut Client,
-        state: &[f32; S],
-        want: [f32; A],
-    ) -> [f32; A] {
-        self.step += 1;
-        if self.failure.is_some() {
-            return want;
-        }
-        let reply = match client.act(state) {
-            Ok(reply) => reply,
-            Err(e) => {
-                self.failure = Some(e);
-                return want;
-            }
-        };
-        self.ticks.push(reply.ticks);
-        self.iterations.push(reply.iterations);
-        let Ok(got) = <[f32; A]>::try_from(reply.action.as_slice()) else {
-            self.failure = Some(anyhow!(
-                "the board sent {} action values, not {A}",
-                reply.action.len()
-            ));
-            return want;
-        };
-        if got.map(f32::to_bits) != want.map(f32::to_bits) {
-            self.mismatches += 1;
-            self.first_mismatch
-                .get_or_insert((self.step, got.to_vec(), want.to_vec()));
-        }
-        got
-    }
-
-    fn report(
-        self,
-        ret: f32,
-        actions_crc: u32,
-        point_mass: Option<EpisodeSummary>,
-    ) -> anyhow::Result<HilReport> {
-        if let Some(e) = self.failure {
-            return Err(e.context(format!("at step {}", self.step)));
-        }
-        Ok(HilReport {
-            ret,
-            steps: self.step,
-            actions_crc,
-            point_mass,
-            ticks: self.ticks,
-            iterations: self.iterations,
-            mismatches: self.mismatches,
-            first_mismatch: self.first_mismatch,
-        })
-    }
-}
-
-/// Runs one point-mass episode of `steps` steps with the board's actions. `bundle` must be
-/// the bundle the board runs (checked through its CRC): the host replays the same controller
-/// beside it, seeded with `seed` on both sides.
-pub fn point_mass_episode(
+fn action<const A: usize>(
     client: &mut Client,
+    state: &[f32],
+) -> anyhow::Result<([f32; A], u32, u8)> {
+    let reply = client.act(state)?;
+    let got = <[f32; A]>::try_from(reply.action.as_slice())
+        .map_err(|_| anyhow!("{} action values, not {A}", reply.action.len()))?;
+    Ok((got, reply.ticks, reply.iterations))
+}
+
+/// Runs one episode of `env` from `env.reset(seed)` with `board`'s actions until the
+/// environment ends it. `bundle` is what the board runs (checked through its CRC); the
+/// `reference`, given the same bundle (or, to compare two bundles, another one) and the same
+/// planner seed, is asked for its action in every state the board acts in.
+pub fn episode<const S: usize, const A: usize>(
+    board: &mut Client,
+    mut reference: Option<(&mut Client, &[u8])>,
     bundle: &[u8],
-    steps: u32,
+    env: &mut impl Env<S, A>,
     seed: u64,
 ) -> anyhow::Result<HilReport> {
-    check_board(client, bundle)?;
-    let parsed = point_mass::Bundle::parse(bundle).context("the host cannot decode the bundle")?;
-    let Task::PointMass(geometry) = parsed.header.task else {
-        bail!("the bundle is not for the point mass");
-    };
-    let mut host = point_mass::Controller::from_bundle(&parsed, point_mass::REWARD, seed);
-    client.reset(seed)?;
-    let mut checked = Checked::default();
-    let summary = envs::point_mass::run_episode(geometry, steps, |state| {
-        let want = host.act(state, &mut Unlimited).action;
-        checked.act(client, state, want)
-    });
-    checked.report(summary.ret, summary.actions_crc, Some(summary))
-}
-
-/// Runs one Half-Cheetah episode in `env` (MuJoCo on the host) with the board's actions,
-/// each checked against the host's controller for the same bundle and `seed`; the episode
-/// starts from `env.reset(seed)` and ends when the environment truncates it.
-pub fn half_cheetah_episode(
-    client: &mut Client,
-    bundle: &[u8],
-    env: &mut impl Env<{ half_cheetah::S }, { half_cheetah::A }>,
-    seed: u64,
-) -> anyhow::Result<HilReport> {
-    check_board(client, bundle)?;
-    let parsed =
-        half_cheetah::Bundle::parse(bundle).context("the host cannot decode the bundle")?;
-    if parsed.header.task != Task::HalfCheetah {
-        bail!("the bundle is not for Half-Cheetah");
+    check_runs(board, bundle, "board")?;
+    board.reset(seed)?;
+    if let Some((r, bytes)) = reference.as_mut() {
+        check_runs(r, bytes, "reference")?;
+        r.reset(seed)?;
     }
-    let mut host = half_cheetah::Controller::from_bundle(&parsed, half_cheetah::REWARD, seed);
-    client.reset(seed)?;
-    let mut checked = Checked::default();
-    let (mut ret, mut crc) = (0.0f32, chi_embedded::bundle::frame::CRC32.digest());
     let mut state = env.reset(seed);
+    let mut report = HilReport {
+        ret: 0.0,
+        steps: 0,
+        terminated: false,
+        actions_crc: 0,
+        states: vec![state.to_vec()],
+        ticks: Vec::new(),
+        iterations: Vec::new(),
+        mismatches: 0,
+        first_mismatch: None,
+        mean_difference: 0.0,
+        max_difference: 0.0,
+    };
+    let mut crc = CRC32.digest();
+    let mut difference = 0.0f64;
     loop {
-        let want = host.act(&state, &mut Unlimited).action;
-        let action = checked.act(client, &state, want);
-        for a in action {
+        report.steps += 1;
+        let step = report.steps;
+        let (got, ticks, iterations) = action::<A>(board, &state)
+            .map_err(|e| e.context(format!("the board at step {step}")))?;
+        report.ticks.push(ticks);
+        report.iterations.push(iterations);
+        if let Some((r, _)) = reference.as_mut() {
+            let (want, _, _) = action::<A>(r, &state)
+                .map_err(|e| e.context(format!("the reference at step {step}")))?;
+            if got.map(f32::to_bits) != want.map(f32::to_bits) {
+                report.mismatches += 1;
+                report
+                    .first_mismatch
+                    .get_or_insert((step, got.to_vec(), want.to_vec()));
+            }
+            for (g, w) in got.iter().zip(&want) {
+                let d = (g - w).abs();
+                difference += f64::from(d);
+                report.max_difference = report.max_difference.max(d);
+            }
+        }
+        for a in got {
             crc.update(&a.to_bits().to_le_bytes());
         }
-        let step = env.step(&action);
-        ret += step.reward;
-        state = step.obs;
-        if step.terminated || step.truncated || checked.failure.is_some() {
+        let outcome = env.step(&got);
+        report.ret += outcome.reward;
+        state = outcome.obs;
+        report.states.push(state.to_vec());
+        if outcome.terminated || outcome.truncated {
+            report.terminated = outcome.terminated;
             break;
         }
     }
-    checked.report(ret, crc.finalize(), None)
+    report.actions_crc = crc.finalize();
+    report.mean_difference = (difference / f64::from(report.steps * A as u32).max(1.0)) as f32;
+    Ok(report)
 }

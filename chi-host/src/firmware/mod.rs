@@ -8,6 +8,8 @@
 //! - [`hil`]: an environment on the host against the controller on the firmware.
 //! - [`bench`](mod@bench): the bench job's report and what it implies at 168 MHz.
 //! - [`selftest`]: the self-test job's report.
+//! - [`twin`]: the board's controller for one bundle built for the workstation, to check a
+//!   board against and to run any bundle as the board would.
 
 pub mod bench;
 pub mod build;
@@ -16,6 +18,7 @@ pub mod hil;
 pub mod log;
 pub mod qemu;
 pub mod selftest;
+pub mod twin;
 
 /// SysTick ticks per instruction under QEMU with `-icount shift=0`: one instruction takes
 /// 1 ns of virtual time and QEMU's netduinoplus2 clocks SysTick at 168 MHz (RECIPES.md).

@@ -81,7 +81,7 @@ mod tests {
     use super::*;
     use chi_embedded::bundle::Bundle;
     use chi_embedded::bundle::testing::{self, PolicyKind};
-    use chi_embedded::reference::point_mass::K;
+    const K: usize = testing::POINT_MASS_SAMPLES;
     use chi_embedded::value::StateValue;
 
     /// The batched value equals the board's, one state at a time, and adds to what the

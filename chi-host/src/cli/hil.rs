@@ -1,0 +1,207 @@
+//! `chi hil`: the bundle's task on the host, every action from the firmware (in QEMU or on a
+//! board), each checked bit for bit against the board's twin on the host.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use chi_embedded::task::Task;
+use chi_host::config::Preset;
+use chi_host::firmware::hil::HilReport;
+use chi_host::firmware::twin::Twin;
+use chi_host::firmware::{self, client::Client, qemu};
+use chi_host::tasks::{self, Visitor};
+use chi_host::train::Run;
+use chi_host::world::World;
+
+use super::mean;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The bundle the firmware runs.
+    bundle: PathBuf,
+    /// The task; must be the bundle's (default: the bundle's).
+    #[arg(long)]
+    env: Option<String>,
+    /// Build the firmware with the bundle and run it in QEMU (USART1 over TCP).
+    #[arg(long, conflicts_with = "serial", required_unless_present = "serial")]
+    qemu: bool,
+    /// A board's serial port (set to 115200 8N1 raw with `stty`), e.g. /dev/ttyACM0.
+    #[arg(long)]
+    serial: Option<PathBuf>,
+    /// Planner and environment seed of the first episode (sent to the board).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Episode length (default: the task's).
+    #[arg(long)]
+    steps: Option<u32>,
+    /// Episodes, with seeds SEED, SEED+1, ...
+    #[arg(long, default_value_t = 1)]
+    episodes: u32,
+    /// The run the bundle was exported from: also evaluate the host's CHI at the paper's
+    /// settings (K = 500, the f32 ensemble) and a random policy on the same episodes, and
+    /// print the board's normalised return (random 0, host 1).
+    #[arg(long)]
+    run: Option<PathBuf>,
+}
+
+impl Args {
+    pub fn run(self) -> Result<()> {
+        let (_, header) = super::read_bundle(&self.bundle)?;
+        let task = header.task.name().to_string();
+        if let Some(env) = &self.env
+            && *env != task
+        {
+            bail!(
+                "bundle '{}' is for task {task}, not --env {env}",
+                self.bundle.display()
+            );
+        }
+        tasks::dispatch(&task, self)?
+    }
+}
+
+impl Visitor for Args {
+    type Out = Result<()>;
+
+    fn visit<const S: usize, const A: usize, W: World<S, A>>(self) -> Result<()> {
+        let (bytes, header) = super::read_bundle(&self.bundle)?;
+        let task = W::Task::from_record(&header.task)
+            .with_context(|| format!("bundle '{}'", self.bundle.display()))?;
+        let mut config = W::preset(Preset::Paper);
+        config.episode_steps = self.steps.unwrap_or(W::Task::EPISODE_STEPS);
+        let mut env = W::env(&task, &config)?;
+        let (mut board, _qemu) = connect(&self.bundle, self.qemu, self.serial.as_deref())?;
+        let mut twin = Twin::start(&self.bundle, &super::work_dir())?;
+        let seeds: Vec<u64> = (0..u64::from(self.episodes.max(1)))
+            .map(|e| self.seed + e)
+            .collect();
+        let mut returns = Vec::new();
+        for &seed in &seeds {
+            let r = firmware::hil::episode(
+                &mut board,
+                Some((&mut twin.client, bytes.as_bytes())),
+                bytes.as_bytes(),
+                &mut env,
+                seed,
+            )?;
+            println!(
+                "hil episode ({}, seed {seed}, {}): return {:.4} over {} steps{}{}, actions crc {:#010x}",
+                W::Task::NAME,
+                if self.qemu { "QEMU" } else { "board" },
+                r.ret,
+                r.steps,
+                if r.terminated { " (terminated)" } else { "" },
+                goal::<S, A, W>(&r),
+                r.actions_crc
+            );
+            print_cost(&r, self.qemu, W::Task::CONTROL_PERIOD)?;
+            returns.push(r.ret);
+        }
+        if let Some(dir) = &self.run {
+            let run = Run::<S, A, W>::reopen(dir)?;
+            let (host, random) = (run.chi_returns(&seeds)?, run.random_returns(&seeds)?);
+            let (b, h, r) = (mean(&returns), mean(&host), mean(&random));
+            println!(
+                "normalised return {:.3} over {} episodes: board {b:.3}, host CHI at the paper's settings (K = 500, f32 ensemble) {h:.3}, random policy {r:.3}",
+                (b - r) / (h - r),
+                returns.len()
+            );
+        }
+        Ok(())
+    }
+}
+
+/// ", reached goal: at step N / no, final state (...)" for tasks with a goal.
+fn goal<const S: usize, const A: usize, W: World<S, A>>(r: &HilReport) -> String {
+    let states: Vec<[f32; S]> = r
+        .states
+        .iter()
+        .filter_map(|s| <[f32; S]>::try_from(s.as_slice()).ok())
+        .collect();
+    let Some(last) = states.last() else {
+        return String::new();
+    };
+    if W::goal_distance(last).is_none() {
+        return String::new();
+    }
+    let reached = states
+        .iter()
+        .position(|s| W::goal_distance(s).is_some_and(|d| d < W::GOAL_RADIUS));
+    format!(
+        ", reached goal: {}, final state {:.3?}",
+        reached.map_or("no".to_string(), |n| format!("at step {n}")),
+        last
+    )
+}
+
+/// The link to the firmware: built with `bundle` and started in QEMU (kept alive by the
+/// returned handle), or a board on a serial port.
+fn connect(
+    bundle: &Path,
+    qemu: bool,
+    serial: Option<&Path>,
+) -> Result<(Client, Option<qemu::Serving>)> {
+    if qemu {
+        let elf = super::work_dir().join("chi-hil.elf");
+        eprintln!("chi: building the hil firmware with {}", bundle.display());
+        firmware::build::build(bundle, firmware::build::Job::Hil, &elf)?;
+        let qemu = qemu::Serving::start(&elf, true, Duration::from_secs(30))?;
+        let reader = qemu.stream.try_clone()?;
+        let writer = qemu.stream.try_clone()?;
+        return Ok((Client::new(reader, writer), Some(qemu)));
+    }
+    let Some(port) = serial else {
+        bail!("give --qemu or --serial PORT");
+    };
+    let status = std::process::Command::new("stty")
+        .arg("-F")
+        .arg(port)
+        .args(["115200", "raw", "-echo"])
+        .status()
+        .with_context(|| format!("running stty on {}", port.display()))?;
+    if !status.success() {
+        bail!("stty could not set {} to 115200 raw", port.display());
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(port)
+        .with_context(|| format!("opening {}", port.display()))?;
+    Ok((Client::new(file.try_clone()?, file), None))
+}
+
+/// Cost of the board's decisions against the task's control period, and whether each equals
+/// the twin's (an error if not).
+fn print_cost(r: &HilReport, qemu: bool, period: f32) -> Result<()> {
+    let to_unit = |ticks: f64| {
+        if qemu {
+            firmware::instructions(ticks.round() as u64)
+        } else {
+            ticks
+        }
+    };
+    let unit = if qemu {
+        "instructions (QEMU -icount)"
+    } else {
+        "cycles"
+    };
+    let per_step = to_unit(r.mean_ticks());
+    let worst = to_unit(f64::from(r.ticks.iter().copied().max().unwrap_or(0)));
+    println!(
+        "  {per_step:.0} {unit} per control step (worst {worst:.0}): {:.1} steps/s at 168 MHz, the task's period allows {:.2} M",
+        firmware::CORE_HZ / worst.max(1.0),
+        firmware::CORE_HZ * f64::from(period) / 1e6
+    );
+    match &r.first_mismatch {
+        None => {
+            println!("  every action equals the host twin's, bit for bit");
+            Ok(())
+        }
+        Some((step, board, host)) => bail!(
+            "{} of {} actions differ from the host twin's; first at step {step}: board {board:?}, host {host:?}",
+            r.mismatches,
+            r.steps
+        ),
+    }
+}

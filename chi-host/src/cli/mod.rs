@@ -1,0 +1,120 @@
+//! The `chi` command line: one module per subcommand, each a `clap::Args` struct with its
+//! `run`. Every subcommand finds its task in one place: a run's `run.toml` or a bundle's
+//! header, dispatched through [`chi_host::tasks::dispatch`].
+
+mod bench;
+mod eval;
+mod export;
+mod hil;
+mod inspect;
+mod plot;
+mod run;
+mod tasks;
+mod train;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use chi_embedded::bundle::{self, Header};
+use chi_host::bundle_file;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "chi",
+    version,
+    about = "Control as Hybrid Inference: tools for the workstation"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train agents on a task, one run per seed; each run writes metrics.csv and a checkpoint
+    /// after every episode into OUT/<agent>-seed<N>, and resumes from it.
+    Train(train::Args),
+    /// Evaluate a trained run: noise-free episodes of its agent as trained.
+    Eval(eval::Args),
+    /// Export a trained run as weight bundles for the board (f32 and int8), with the
+    /// quantisation error of each layer and the int8 controller checked against the f32 one.
+    Export(export::Args),
+    /// Draw learning curves (mean and 95% band over seeds) and Figure 1's statistics from
+    /// the runs below a directory, as PNG and SVG.
+    Plot(plot::Args),
+    /// Check a weight bundle and print what it holds.
+    Inspect(inspect::Args),
+    /// Hardware in the loop: the bundle's task on the host, actions from the firmware (in
+    /// QEMU, or a board on a serial port), each checked bit for bit against the host's twin.
+    Hil(hil::Args),
+    /// Measure the firmware in QEMU with `-icount shift=0`: instructions per MAC of the dense
+    /// kernels and per control step, the rate they allow at 168 MHz, and the stack used.
+    Bench(bench::Args),
+    /// One episode of a bundle's controller on the host, exactly as the board would act.
+    Run(run::Args),
+    /// The tasks this chi knows: sizes, reward, control period, parameters.
+    Tasks(tasks::Args),
+}
+
+impl Cli {
+    /// Runs the subcommand.
+    pub fn run(self) -> Result<()> {
+        match self.command {
+            Command::Train(a) => a.run(),
+            Command::Eval(a) => a.run(),
+            Command::Export(a) => a.run(),
+            Command::Plot(a) => a.run(),
+            Command::Inspect(a) => a.run(),
+            Command::Hil(a) => a.run(),
+            Command::Bench(a) => a.run(),
+            Command::Run(a) => a.run(),
+            Command::Tasks(a) => a.run(),
+        }
+    }
+}
+
+/// The task a run directory's `run.toml` records.
+fn recorded_task(dir: &Path) -> Result<String> {
+    let identity = std::fs::read_to_string(dir.join("run.toml"))
+        .with_context(|| format!("{} is not a training run (no run.toml)", dir.display()))?;
+    let identity: toml::Table =
+        toml::from_str(&identity).with_context(|| format!("{}/run.toml", dir.display()))?;
+    Ok(chi_host::world::recorded(&identity).to_string())
+}
+
+/// A bundle file's bytes and its checked header.
+fn read_bundle(path: &Path) -> Result<(bundle::owned::AlignedBytes, Header)> {
+    let bytes = bundle_file::read(path)?;
+    let header = bundle::inspect(bytes.as_bytes())
+        .with_context(|| format!("bundle '{}' refused", path.display()))?;
+    Ok((bytes, header))
+}
+
+/// Where the subcommands put the firmware images and twins they build.
+fn work_dir() -> PathBuf {
+    chi_host::firmware::build::firmware_dir().join("target/chi")
+}
+
+/// `name=value` task parameters from the command line, into `into`.
+fn parse_params(
+    params: &[String],
+    into: &mut std::collections::BTreeMap<String, f64>,
+) -> Result<()> {
+    for p in params {
+        let Some((name, value)) = p.split_once('=') else {
+            bail!("--param takes name=value, not '{p}'");
+        };
+        let value: f64 = value
+            .trim()
+            .parse()
+            .with_context(|| format!("--param {p}: '{value}' is not a number"))?;
+        into.insert(name.trim().to_string(), value);
+    }
+    Ok(())
+}
+
+/// The mean of `v` (0 for none).
+fn mean(v: &[f32]) -> f32 {
+    v.iter().sum::<f32>() / v.len().max(1) as f32
+}

@@ -1,0 +1,138 @@
+//! `chi train`: runs of one agent over seeds on a task.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use chi_host::config::{AgentKind, Preset, TrainConfig};
+use chi_host::tasks::{self, Visitor};
+use chi_host::train::Run;
+use chi_host::world::World;
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The task (`chi tasks` lists them).
+    #[arg(long, default_value = "point-mass")]
+    env: String,
+    /// The agent.
+    #[arg(long, value_enum, default_value = "chi")]
+    agent: AgentKind,
+    /// Seeds: one (`3`), a range (`0..5`) or a list (`0,2,4`).
+    #[arg(long, default_value = "0", value_parser = parse_seeds)]
+    seeds: Seeds,
+    /// Starting settings.
+    #[arg(long, value_enum, default_value = "paper")]
+    preset: Preset,
+    /// TOML file overriding any setting (see a run's config.toml for the keys).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Episodes (overrides the config).
+    #[arg(long)]
+    episodes: Option<u32>,
+    /// Turn off SAC's training on the planner's counterfactual rollouts (Appendix G).
+    #[arg(long)]
+    no_counterfactual: bool,
+    /// CHI's planner adds a value at the horizon to each sequence's return (the value past
+    /// the horizon of the paper's Section 5): a network fitted to SAC's critics, exported in
+    /// the bundle so the board plans with it too. On in the board presets, off in the paper
+    /// preset; `--terminal-value false` runs the paper's Eq. 4 alone.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    terminal_value: Option<bool>,
+    /// A task parameter, `name=value` (repeatable; `chi tasks` lists them), e.g.
+    /// `--param opening_centre=0.85` for the point mass's wall.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    params: Vec<String>,
+    /// Where runs go.
+    #[arg(long, default_value = "runs")]
+    out: PathBuf,
+}
+
+/// Seeds parsed from the command line.
+#[derive(Clone, Debug)]
+pub struct Seeds(Vec<u64>);
+
+fn parse_seeds(text: &str) -> Result<Seeds, String> {
+    let bad = |_| format!("'{text}' is not a seed, a range a..b or a list a,b,c");
+    if let Some((a, b)) = text.split_once("..") {
+        let (a, b): (u64, u64) = (a.parse().map_err(bad)?, b.parse().map_err(bad)?);
+        if a >= b {
+            return Err(format!("empty seed range '{text}'"));
+        }
+        return Ok(Seeds((a..b).collect()));
+    }
+    text.split(',')
+        .map(|s| s.trim().parse().map_err(bad))
+        .collect::<Result<_, _>>()
+        .map(Seeds)
+}
+
+impl Args {
+    pub fn run(self) -> Result<()> {
+        let env = self.env.clone();
+        tasks::dispatch(&env, self)?
+    }
+}
+
+impl Visitor for Args {
+    type Out = Result<()>;
+
+    fn visit<const S: usize, const A: usize, W: World<S, A>>(self) -> Result<()> {
+        let mut c = W::preset(self.preset);
+        if let Some(path) = &self.config {
+            c = c.with_file(path)?;
+        }
+        c.episodes = self.episodes.unwrap_or(c.episodes);
+        c.chi.counterfactual &= !self.no_counterfactual;
+        c.chi.terminal_value = self.terminal_value.unwrap_or(c.chi.terminal_value);
+        super::parse_params(&self.params, &mut c.task)?;
+        for &seed in &self.seeds.0 {
+            train_one::<S, A, W>(self.agent, seed, c.clone(), &self.out)?;
+        }
+        Ok(())
+    }
+}
+
+fn train_one<const S: usize, const A: usize, W: World<S, A>>(
+    agent: AgentKind,
+    seed: u64,
+    config: TrainConfig,
+    out: &Path,
+) -> Result<()> {
+    let dir = out.join(format!("{}-seed{seed}", agent.name()));
+    let mut run = Run::<S, A, W>::open(agent, seed, config, &dir)?;
+    let total = run.config().episodes;
+    let bar = ProgressBar::new(u64::from(total)).with_position(u64::from(run.episodes_done()));
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{prefix} [{bar:30}] {pos}/{len} episodes {elapsed_precise} (eta {eta}) {msg}",
+        )?
+        .progress_chars("=> "),
+    );
+    bar.set_prefix(format!("{} seed {seed}", agent.name()));
+    if run.episodes_done() > 0 {
+        bar.println(format!(
+            "resuming {} at episode {}",
+            dir.display(),
+            run.episodes_done()
+        ));
+    }
+    while run.episodes_done() < total {
+        let m = run.episode()?;
+        let goal = match m.first_success {
+            0 => String::new(),
+            n => format!(", goal at {n}"),
+        };
+        bar.set_message(format!(
+            "return {:.2}{goal}, plan shift {:.3}",
+            m.ret, m.plan_shift
+        ));
+        bar.inc(1);
+    }
+    bar.finish();
+    println!(
+        "{}: metrics in {}",
+        dir.display(),
+        dir.join("metrics.csv").display()
+    );
+    Ok(())
+}
