@@ -17,7 +17,7 @@ echo "run,board_episodes,board_goal_reached,board_goal_step_mean,board_return_me
 for run in "$dir"/chi-seed*/; do
   run=${run%/}
   [ -f "$run/checkpoint/state.toml" ] || continue
-  "$chi" export --run "$run" --iterations 1 --one-per-sample > "$run/export.log" 2>&1
+  "$chi" export --run "$run" > "$run/export.log" 2>&1
   "$chi" hil "$run/bundle-int8.chib" --qemu --episodes "$episodes" --run "$run" > "$run/hil.log" 2>&1 \
     || { echo "$(basename "$run"),hil failed"; continue; }
   awk -v run="$(basename "$run")" '

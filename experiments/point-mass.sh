@@ -3,7 +3,7 @@
 #
 #   experiments/point-mass.sh [episodes] [parallel] [out] [extra train flags...]
 #       (default 100 episodes, 2 at a time, runs/point-mass, the default wall)
-#   e.g. experiments/point-mass.sh 40 2 runs/point-mass-high --opening-centre 0.85
+#   e.g. experiments/point-mass.sh 40 2 runs/point-mass-high --param opening_centre=0.85
 set -euo pipefail
 episodes=${1:-100}
 parallel=${2:-2}
