@@ -9,8 +9,9 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use chi_embedded::bundle::Precision;
-use chi_embedded::bundle::testing::{PolicyKind, half_cheetah_spec, point_mass_spec};
+use chi_embedded::bundle::testing::{PolicyKind, half_cheetah_spec, point_mass_spec, random_spec};
+use chi_embedded::bundle::{Dims, Precision};
+use chi_embedded::task::TaskRecord;
 
 /// Widths of the hand-built point-mass bundles the firmware is checked with: the board
 /// preset's.
@@ -265,6 +266,25 @@ fn reference_bundle() -> Result<PathBuf> {
         std::fs::write(&file, bytes.as_bytes())
             .with_context(|| format!("writing {}", file.display()))?;
     }
+    // The out-of-tree example's task (examples/dc-motor), random weights: its firmware
+    // binary is linted with it.
+    let mut motor = random_spec(
+        Dims {
+            state: 2,
+            action: 1,
+            members: 2,
+            ensemble_hidden: 32,
+            policy_hidden: 32,
+            horizon: 7,
+            samples: 24,
+        },
+        Precision::I8,
+        3,
+    );
+    motor.header.task = TaskRecord::new("dc-motor", 1, &[0.01, 0.1]).map_err(anyhow::Error::msg)?;
+    let file = dir.join("reference-dc-motor-i8.chib");
+    std::fs::write(&file, motor.encode().context("dc-motor bundle")?.as_bytes())
+        .with_context(|| format!("writing {}", file.display()))?;
     // Half-Cheetah at the board's sizes, random weights (no trained run needed to measure).
     for (name, precision) in [("f32", Precision::F32), ("i8", Precision::I8)] {
         let file = dir.join(format!("reference-cheetah-{name}.chib"));
@@ -357,6 +377,16 @@ fn test() -> Result<()> {
     run(cargo()
         .args(["fmt", "--check"])
         .current_dir(root().join("firmware")))?;
+    // The out-of-tree example's firmware binary.
+    let motor = root().join("examples/dc-motor/firmware");
+    run(cargo().args(["fmt", "--check"]).current_dir(&motor))?;
+    run(cargo()
+        .args(["clippy", "--quiet", "--release", "--", "-D", "warnings"])
+        .current_dir(&motor)
+        .env(
+            "CHI_BUNDLE",
+            root().join("target/bundles/reference-dc-motor-i8.chib"),
+        ))?;
     // The board's twin on the host (its own workspace, built per bundle like the firmware).
     let twin = root().join("chi-host/twin");
     run(cargo().args(["fmt", "--check"]).current_dir(&twin))?;
