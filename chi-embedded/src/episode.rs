@@ -64,16 +64,20 @@ mod tests {
     use crate::envs::point_mass::{self, Geometry, PointMassTask};
 
     #[test]
-    fn the_point_mass_episode_matches_its_own_loop() {
-        let task = PointMassTask {
+    fn return_actions_and_final_state_are_the_episodes() {
+        let open = PointMassTask {
             geometry: Geometry::OPEN,
         };
-        let generic = run(&task, 0, 40, |_| [1.0, 1.0]);
-        let own = point_mass::run_episode(Geometry::OPEN, 40, |_| [1.0, 1.0]);
-        assert_eq!(generic.ret.to_bits(), own.ret.to_bits());
-        assert_eq!(generic.actions_crc, own.actions_crc);
-        assert_eq!(generic.final_state, own.final_state);
-        assert!(!generic.terminated && generic.steps == 40);
+        let diagonal = run(&open, 0, 40, |_| [1.0, 1.0]);
+        assert!(!diagonal.terminated && diagonal.steps == 40);
+        assert!(point_mass::distance_to_goal(&diagonal.final_state) < point_mass::GOAL_RADIUS);
+        let other = run(&open, 0, 40, |_| [1.0, 0.999_999_9]);
+        assert_ne!(
+            diagonal.actions_crc, other.actions_crc,
+            "one bit of one action changes the CRC"
+        );
+        let blocked = run(&PointMassTask::default(), 0, 40, |_| [1.0, 1.0]);
+        assert!(blocked.ret < diagonal.ret);
     }
 
     #[test]

@@ -419,7 +419,8 @@ impl<const S: usize, const A: usize, const H: usize, const K: usize> Planner<S, 
 mod tests {
     use super::*;
     use crate::budget::{Checks, Unlimited};
-    use crate::envs::point_mass::{self, Geometry, PointMass, PointMassTask, TrueDynamics};
+    use crate::envs::point_mass::{self, Geometry, PointMassTask, TrueDynamics};
+    use crate::task::Task;
 
     const CONFIG: PlannerConfig = PlannerConfig {
         iterations: 1,
@@ -485,8 +486,8 @@ mod tests {
         config: PlannerConfig,
         steps: usize,
     ) -> (bool, [f32; 2], Refinement) {
-        let mut env = PointMass::new(geometry);
-        let mut s = env.reset();
+        let env = PointMassTask { geometry };
+        let mut s = env.initial_state(0);
         let mut planner = Planner::<2, 2, 7, 128>::new();
         let mut rng = ChiRng::new(2);
         let mut last = Refinement::default();
@@ -501,9 +502,8 @@ mod tests {
                 &mut rng,
                 &mut Unlimited,
             );
-            let t = env.step(&plan.first_mean());
-            s = t.state;
-            if t.at_goal {
+            s = env.transition(&s, &plan.first_mean());
+            if point_mass::distance_to_goal(&s) < point_mass::GOAL_RADIUS {
                 return (true, s, last);
             }
         }

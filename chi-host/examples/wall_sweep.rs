@@ -15,6 +15,7 @@
 
 use chi_embedded::budget::Unlimited;
 use chi_embedded::envs::point_mass::{self, Geometry, PointMassTask, TrueDynamics};
+use chi_embedded::episode;
 use chi_embedded::plan::Plan;
 use chi_embedded::planner::{Planner, PlannerConfig};
 use chi_embedded::rng::ChiRng;
@@ -68,13 +69,19 @@ fn episode(
     rng: &mut ChiRng,
 ) -> (f32, bool, Option<u32>) {
     let mut passed = false;
-    let summary = point_mass::run_episode(geometry, steps, |s| {
+    let (mut step, mut first_success) = (0, None);
+    let task = PointMassTask { geometry };
+    let e = episode::run(&task, 0, steps, |s| {
         passed |= s[0] > geometry.wall_x;
+        if first_success.is_none() && point_mass::distance_to_goal(s) < point_mass::GOAL_RADIUS {
+            first_success = Some(step);
+        }
+        step += 1;
         let mut plan = Plan::<2, H>::uninformed();
         planner.refine(
             config,
             &mut TrueDynamics(geometry),
-            &PointMassTask::default(),
+            &task,
             s,
             &mut plan,
             rng,
@@ -83,8 +90,13 @@ fn episode(
         plan.first_mean()
             .map(|a| (a + noise * rng.normal()).clamp(-1.0, 1.0))
     });
-    passed |= summary.final_state[0] > geometry.wall_x;
-    (summary.ret, passed, summary.first_success)
+    passed |= e.final_state[0] > geometry.wall_x;
+    if first_success.is_none()
+        && point_mass::distance_to_goal(&e.final_state) < point_mass::GOAL_RADIUS
+    {
+        first_success = Some(e.steps);
+    }
+    (e.ret, passed, first_success)
 }
 
 fn main() {

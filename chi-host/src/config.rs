@@ -214,6 +214,16 @@ impl TrainConfig {
         }
     }
 
+    /// The board preset of a small task: ensemble 2 x (3 x 32), actor and value network
+    /// 2 x 32 (the point mass's, about 1.4 M instructions a step on an M4 at K = 24), and the
+    /// value past the horizon, which the point mass needs to see past its wall and which a
+    /// 7-step horizon needs wherever the reward comes late (a swing-up).
+    pub fn small_board(self) -> Self {
+        let mut c = self.with_board_networks(2, 32, 32);
+        c.chi.terminal_value = true;
+        c
+    }
+
     /// `self` with networks small enough for a board: `members` x (3 x `ensemble_hidden`)
     /// and an actor (and value network) of 2 x `policy_hidden`.
     pub fn with_board_networks(

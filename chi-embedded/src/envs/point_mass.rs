@@ -126,56 +126,6 @@ pub fn distance_to_goal(state: &[f32; 2]) -> f32 {
     libm::sqrtf(distance_sq(state, &GOAL))
 }
 
-/// One step's outcome.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Transition {
-    /// State reached.
-    pub state: [f32; 2],
-    /// Reward for reaching it.
-    pub reward: f32,
-    /// Within [`GOAL_RADIUS`] of the goal.
-    pub at_goal: bool,
-}
-
-/// The environment: a geometry and a position.
-#[derive(Clone, Copy, Debug)]
-pub struct PointMass {
-    /// The wall.
-    pub geometry: Geometry,
-    state: [f32; 2],
-}
-
-impl PointMass {
-    /// A point mass at the start.
-    pub fn new(geometry: Geometry) -> Self {
-        Self {
-            geometry,
-            state: START,
-        }
-    }
-
-    /// Back to the start; returns the start state.
-    pub fn reset(&mut self) -> [f32; 2] {
-        self.state = START;
-        self.state
-    }
-
-    /// Current position.
-    pub fn state(&self) -> [f32; 2] {
-        self.state
-    }
-
-    /// Applies a normalised action.
-    pub fn step(&mut self, action: &[f32; 2]) -> Transition {
-        self.state = transition(&self.geometry, &self.state, action);
-        Transition {
-            state: self.state,
-            reward: reward(&self.state),
-            at_goal: distance_to_goal(&self.state) < GOAL_RADIUS,
-        }
-    }
-}
-
 /// The point-mass task: the reward the planner optimises, and the true dynamics with the
 /// task's wall, so the board can simulate it. Parameters: the wall's `x`, the opening's
 /// centre and width ([`Geometry`]).
@@ -259,61 +209,6 @@ impl Dynamics<2, 2> for TrueDynamics {
     }
 }
 
-/// What one closed-loop episode did.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct EpisodeSummary {
-    /// Sum of rewards.
-    pub ret: f32,
-    /// First step (1-based) inside the goal region.
-    pub first_success: Option<u32>,
-    /// Closest distance to the goal.
-    pub closest: f32,
-    /// Final position.
-    pub final_state: [f32; 2],
-    /// Steps run.
-    pub steps: u32,
-    /// CRC-32 of every action's bits in order: two runs agree on this only if they chose the
-    /// same actions bit for bit (how the host checks the board).
-    pub actions_crc: u32,
-}
-
-/// Runs `steps` steps from the start with actions from `policy`. The one episode loop: the
-/// firmware's self-test and the host's evaluation both call it, so their numbers compare
-/// exactly.
-pub fn run_episode(
-    geometry: Geometry,
-    steps: u32,
-    mut policy: impl FnMut(&[f32; 2]) -> [f32; 2],
-) -> EpisodeSummary {
-    let mut env = PointMass::new(geometry);
-    let mut state = env.reset();
-    let mut crc = crate::checksum::CRC32.digest();
-    let mut summary = EpisodeSummary {
-        ret: 0.0,
-        first_success: None,
-        closest: distance_to_goal(&state),
-        final_state: state,
-        steps,
-        actions_crc: 0,
-    };
-    for step in 1..=steps {
-        let action = policy(&state);
-        for a in action {
-            crc.update(&a.to_bits().to_le_bytes());
-        }
-        let t = env.step(&action);
-        state = t.state;
-        summary.ret += t.reward;
-        summary.closest = summary.closest.min(distance_to_goal(&state));
-        if t.at_goal && summary.first_success.is_none() {
-            summary.first_success = Some(step);
-        }
-    }
-    summary.final_state = state;
-    summary.actions_crc = crc.finalize();
-    summary
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,30 +254,29 @@ mod tests {
 
     #[test]
     fn reward_and_goal() {
-        let mut env = PointMass::new(Geometry::OPEN);
-        assert_eq!(env.reset(), START);
+        let open = PointMassTask {
+            geometry: Geometry::OPEN,
+        };
+        assert_eq!(open.initial_state(7), START);
         assert_eq!(reward(&START), -1.0);
         assert_eq!(reward(&GOAL), 1.0);
-        let mut t = env.step(&[1.0, 1.0]);
-        for _ in 0..40 {
-            t = env.step(&[1.0, 1.0]);
+        // Straight along the diagonal: 27 steps of 0.05 / sqrt(2) each way reach the goal.
+        let mut s = START;
+        let mut first = None;
+        for step in 1..=40 {
+            s = open.transition(&s, &[1.0, 1.0]);
+            if distance_to_goal(&s) < GOAL_RADIUS && first.is_none() {
+                first = Some(step);
+            }
         }
-        assert!(t.at_goal, "{:?}", t.state);
-    }
-
-    #[test]
-    fn episode_summary_tracks_return_success_and_actions() {
-        let diagonal = run_episode(Geometry::OPEN, 40, |_| [1.0, 1.0]);
-        assert_eq!(diagonal.first_success, Some(27));
-        assert!(diagonal.closest < GOAL_RADIUS);
-        let other = run_episode(Geometry::OPEN, 40, |_| [1.0, 0.999_999_9]);
-        assert_ne!(
-            diagonal.actions_crc, other.actions_crc,
-            "one bit of one action changes the CRC"
-        );
-        let blocked = run_episode(Geometry::default(), 40, |_| [1.0, 1.0]);
-        assert_eq!(blocked.first_success, None);
-        assert!(blocked.ret < diagonal.ret);
+        assert_eq!(first, Some(27), "{s:?}");
+        // The default wall blocks the diagonal.
+        let walled = PointMassTask::default();
+        let mut s = START;
+        for _ in 0..40 {
+            s = walled.transition(&s, &[1.0, 1.0]);
+        }
+        assert!(distance_to_goal(&s) > GOAL_RADIUS && s[0] < 0.5, "{s:?}");
     }
 
     #[test]

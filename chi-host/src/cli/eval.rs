@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use chi_embedded::planner::Propagation;
 use chi_host::config::AgentKind;
-use chi_host::tasks::{self, Visitor};
+use chi_host::tasks::Visitor;
 use chi_host::train::{PLANNER_SAMPLES, Run};
 use chi_host::world::World;
 
@@ -32,8 +32,7 @@ pub struct Args {
 
 impl Args {
     pub fn run(self) -> Result<()> {
-        let task = super::recorded_task(&self.run)?;
-        tasks::dispatch(&task, self)?
+        super::on_run(&self.run.clone(), self)
     }
 }
 

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use chi_embedded::planner::Propagation;
-use chi_host::tasks::{self, Visitor};
+use chi_host::tasks::Visitor;
 use chi_host::train::Run;
 use chi_host::world::World;
 
@@ -34,8 +34,7 @@ pub struct Args {
 
 impl Args {
     pub fn run(self) -> Result<()> {
-        let task = super::recorded_task(&self.run)?;
-        tasks::dispatch(&task, self)?
+        super::on_run(&self.run.clone(), self)
     }
 }
 

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use chi_embedded::task::Task;
-use chi_host::config::Preset;
 use chi_host::firmware::hil::HilReport;
 use chi_host::firmware::twin::Twin;
 use chi_host::firmware::{self, client::Client, qemu};
@@ -65,11 +64,7 @@ impl Visitor for Args {
     type Out = Result<()>;
 
     fn visit<const S: usize, const A: usize, W: World<S, A>>(self) -> Result<()> {
-        let (bytes, header) = super::read_bundle(&self.bundle)?;
-        let task = W::Task::from_record(&header.task)
-            .with_context(|| format!("bundle '{}'", self.bundle.display()))?;
-        let mut config = W::preset(Preset::Paper);
-        config.episode_steps = self.steps.unwrap_or(W::Task::EPISODE_STEPS);
+        let (bytes, _, task, config) = super::bundle_for::<S, A, W>(&self.bundle, self.steps)?;
         let mut env = W::env(&task, &config)?;
         let (mut board, _qemu) = connect(&self.bundle, self.qemu, self.serial.as_deref())?;
         let mut twin = Twin::start(&self.bundle, &super::work_dir())?;

@@ -16,7 +16,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use chi_embedded::bundle::{self, Header};
+use chi_embedded::task::Task;
 use chi_host::bundle_file;
+use chi_host::config::{Preset, TrainConfig};
+use chi_host::tasks::Visitor;
+use chi_host::world::World;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -72,6 +76,25 @@ impl Cli {
             Command::Tasks(a) => a.run(),
         }
     }
+}
+
+/// Runs `visitor` for the task of the run in `dir`.
+fn on_run<V: Visitor<Out = Result<()>>>(dir: &Path, visitor: V) -> Result<()> {
+    chi_host::tasks::dispatch(&recorded_task(dir)?, visitor)?
+}
+
+/// A bundle file, the task it records as `W`'s task type (refused if it records another),
+/// and the paper settings of `W` with `steps` decisions an episode (default: the task's).
+fn bundle_for<const S: usize, const A: usize, W: World<S, A>>(
+    path: &Path,
+    steps: Option<u32>,
+) -> Result<(bundle::owned::AlignedBytes, Header, W::Task, TrainConfig)> {
+    let (bytes, header) = read_bundle(path)?;
+    let task = W::Task::from_record(&header.task)
+        .with_context(|| format!("bundle '{}'", path.display()))?;
+    let mut config = W::preset(Preset::Paper);
+    config.episode_steps = steps.unwrap_or(W::Task::EPISODE_STEPS);
+    Ok((bytes, header, task, config))
 }
 
 /// The task a run directory's `run.toml` records.

@@ -3,9 +3,8 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chi_embedded::task::Task;
-use chi_host::config::Preset;
 use chi_host::firmware::twin::Twin;
 use chi_host::tasks::{self, Visitor};
 use chi_host::world::{self, World};
@@ -38,11 +37,8 @@ impl Visitor for Args {
     type Out = Result<()>;
 
     fn visit<const S: usize, const A: usize, W: World<S, A>>(self) -> Result<()> {
-        let (bytes, header) = super::read_bundle(&self.bundle)?;
-        let trained = W::Task::from_record(&header.task)
-            .with_context(|| format!("bundle '{}'", self.bundle.display()))?;
-        let mut config = W::preset(Preset::Paper);
-        config.episode_steps = self.steps.unwrap_or(W::Task::EPISODE_STEPS);
+        let (bytes, header, trained, mut config) =
+            super::bundle_for::<S, A, W>(&self.bundle, self.steps)?;
         config.task = world::named_params(&trained);
         super::parse_params(&self.params, &mut config.task)?;
         let task: W::Task = world::task(&config)?;

@@ -16,46 +16,24 @@ pub fn twin_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("twin")
 }
 
-/// Builds share one target directory: one at a time.
-static BUILD: Mutex<()> = Mutex::new(());
-
 /// Builds the twin of `bundle` and copies it to `out`.
 pub fn build(bundle: &Path, out: &Path) -> anyhow::Result<()> {
-    let _one_at_a_time = BUILD.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = twin_dir();
-    if !dir.join("Cargo.toml").exists() {
-        bail!(
-            "no twin sources at {} (building needs the chi repository)",
-            dir.display()
-        );
-    }
-    let bundle = bundle
-        .canonicalize()
-        .with_context(|| format!("bundle {}", bundle.display()))?;
-    let target = dir.join("../../target/twin");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
-        .args(["build", "--quiet", "--release", "--target-dir"])
-        .arg(&target)
-        .current_dir(&dir)
-        .env("CHI_BUNDLE", &bundle)
-        .env_remove("RUSTFLAGS")
-        .output()
-        .context("cannot run cargo")?;
-    if !output.status.success() {
-        bail!(
-            "building the host twin of {} failed:\n{}",
-            bundle.display(),
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    if let Some(parent) = out.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let exe = target.join("release/chi-twin");
-    std::fs::copy(&exe, out)
-        .with_context(|| format!("copy {} to {}", exe.display(), out.display()))?;
-    Ok(())
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let target = twin_dir().join("../../target/twin");
+    let target = target.to_string_lossy();
+    super::build::cargo_build(
+        &ONE_AT_A_TIME,
+        &twin_dir(),
+        &["--target-dir", &target],
+        bundle,
+    )
+    .map_err(|stderr| {
+        anyhow::anyhow!(
+            "building the host twin of {} failed:\n{stderr}",
+            bundle.display()
+        )
+    })?;
+    super::build::copy_out(&twin_dir().join("../../target/twin/release/chi-twin"), out)
 }
 
 /// A running twin; killed when dropped.

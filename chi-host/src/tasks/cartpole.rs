@@ -23,11 +23,7 @@ impl World<5, 1> for CartPole {
         c.chi.planner.weighting = Weighting::Eq4 { temperature: 0.05 };
         match preset {
             Preset::Paper => c,
-            Preset::Board => {
-                let mut c = c.with_board_networks(2, 32, 32);
-                c.chi.terminal_value = true;
-                c
-            }
+            Preset::Board => c.small_board(),
         }
     }
 

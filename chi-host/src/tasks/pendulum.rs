@@ -25,11 +25,7 @@ impl World<3, 1> for Pendulum {
         c.chi.planner.weighting = Weighting::Eq4 { temperature: 1.0 };
         match preset {
             Preset::Paper => c,
-            Preset::Board => {
-                let mut c = c.with_board_networks(2, 32, 32);
-                c.chi.terminal_value = true;
-                c
-            }
+            Preset::Board => c.small_board(),
         }
     }
 

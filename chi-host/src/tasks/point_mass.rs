@@ -26,11 +26,7 @@ impl World<2, 2> for PointMass {
         let paper = TrainConfig::paper(60);
         match preset {
             Preset::Paper => paper,
-            Preset::Board => {
-                let mut c = paper.with_board_networks(2, 32, 32);
-                c.chi.terminal_value = true;
-                c
-            }
+            Preset::Board => paper.small_board(),
         }
     }
 
