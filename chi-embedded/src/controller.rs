@@ -1,33 +1,19 @@
 //! CHI: amortised inference sets the initial conditions of iterative inference (paper
 //! Section 3, Algorithm 1).
 
-use serde::{Deserialize, Serialize};
-
 use crate::budget::Budget;
 use crate::bundle::Bundle;
 use crate::dynamics::{Dynamics, Reward};
 use crate::ensemble::Ensemble;
 use crate::plan::Plan;
-use crate::planner::{Planner, PlannerConfig, Refinement};
+use crate::planner::{Planner, Refinement};
 use crate::policy::{AmortisedPolicy, Policy};
 use crate::rng::ChiRng;
 use crate::sanitise;
 use crate::task::Task;
 use crate::value::{Value, WithValue};
 
-/// The controller's hyper-parameters; a bundle carries the values it was exported with.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct ControllerConfig {
-    /// The iterative phase.
-    pub planner: PlannerConfig,
-    /// Skip the iterative phase when every standard deviation of the amortised *first*
-    /// action is below this (paper Section 5). Why the first action: it is the only one
-    /// executed, and the planner can move it only about as far as its samples reach, i.e.
-    /// about one sigma_t; below the threshold planning cannot change what the board does by
-    /// more than that. 0 disables early exit.
-    pub early_exit_sigma: f32,
-}
+pub use crate::controller_config::ControllerConfig;
 
 /// One control decision, with what it was made from (for logs and Figure 1).
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -61,6 +61,7 @@ pub mod checksum;
 #[cfg(feature = "std")]
 pub mod codegen;
 pub mod controller;
+pub mod controller_config;
 pub mod dynamics;
 pub mod ensemble;
 pub mod envs;

@@ -12,6 +12,12 @@ use serde::{Deserialize, Serialize};
 use crate::ensemble_trainer::EnsembleConfig;
 use crate::sac::SacConfig;
 
+/// Planning horizon `H` of the host agent and of every bundle (paper Appendix C).
+pub const HORIZON: usize = 7;
+/// Planner samples `K` of the host agent (paper Appendix C); a bundle declares the board's
+/// own ([`BoardPlanner::samples`]).
+pub const PLANNER_SAMPLES: usize = 500;
+
 /// Which agent a run trains.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]

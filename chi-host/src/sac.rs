@@ -385,6 +385,38 @@ mod tests {
             .collect()
     }
 
+    /// A terminal transition is not bootstrapped past; a time-limit one is. One state that
+    /// leads back to itself with reward 1: stored as terminal its value is the reward, 1;
+    /// stored as not terminal it grows towards 1 / (1 - gamma) = 10.
+    #[test]
+    fn terminal_transitions_do_not_bootstrap() {
+        let q_after = |terminal: bool| {
+            let config = SacConfig {
+                gamma: 0.9,
+                alpha: 0.0,
+                tau: 0.05,
+                ..bandit_config()
+            };
+            let mut sac = Sac::new(config, 1, 1, 0).unwrap();
+            let mut rng = ChiRng::new(2);
+            let mut buffer = ReplayBuffer::new(1, 1, 1000);
+            for _ in 0..500 {
+                let a = rng.symmetric_uniform();
+                buffer.push(&[0.5], &[a], 1.0, &[0.5], terminal);
+            }
+            for _ in 0..400 {
+                let batch = buffer.sample(config.batch, &mut rng);
+                sac.update(&batch, &mut rng).unwrap();
+            }
+            let (s, a) = (tensor(&[0.5], 1, 1).unwrap(), tensor(&[0.0], 1, 1).unwrap());
+            let (q1, _) = Sac::q(&sac.critics, &s, &a).unwrap();
+            q1.to_vec1::<f32>().unwrap()[0]
+        };
+        let (terminal, bootstrapped) = (q_after(true), q_after(false));
+        assert!((terminal - 1.0).abs() < 0.2, "terminal Q {terminal}");
+        assert!(bootstrapped > 3.0, "bootstrapped Q {bootstrapped}");
+    }
+
     /// A one-step bandit: reward -(a - 0.5)^2 for a in [-1, 1], every step terminal. SAC's
     /// mean action must move to 0.5.
     #[test]

@@ -11,10 +11,10 @@ use anyhow::{Result, anyhow, bail};
 use chi_embedded::controller::Decision;
 use chi_embedded::task::Task;
 
+use crate::config::HORIZON;
 use crate::config::{Preset, TrainConfig};
 use crate::env::Env;
 use crate::figure1::Snapshot;
-use crate::train::HORIZON;
 
 /// A task on the host: `S` observations, `A` actions.
 pub trait World<const S: usize, const A: usize> {

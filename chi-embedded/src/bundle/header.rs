@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::{BundleError, Dim};
-use crate::controller::ControllerConfig;
+use crate::controller_config::ControllerConfig;
 use crate::ensemble::LogVarBounds;
 use crate::nn::Activation;
 use crate::planner::Weighting;

@@ -5,7 +5,7 @@
 
 use super::header::{Dims, Header, Precision};
 use super::owned::{AlignedBytes, BundleSpec, OwnedLayer};
-use crate::controller::ControllerConfig;
+use crate::controller_config::ControllerConfig;
 use crate::ensemble::LogVarBounds;
 use crate::envs::half_cheetah::HalfCheetahTask;
 use crate::envs::point_mass::{GOAL, MAX_STEP, PointMassTask};

@@ -4,10 +4,10 @@ use anyhow::Result;
 use chi_embedded::controller::Decision;
 use chi_embedded::envs::point_mass::{self, PointMassTask};
 
+use crate::config::HORIZON;
 use crate::config::{Preset, TrainConfig};
 use crate::envs::simulated::Simulated;
 use crate::figure1::{self, Snapshot};
-use crate::train::HORIZON;
 use crate::world::World;
 
 /// The point mass.

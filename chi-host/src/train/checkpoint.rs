@@ -1,0 +1,206 @@
+//! A run's checkpoint: networks, optimiser states, replay buffers and counters, written
+//! after every episode and swapped in whole, so a killed run resumes bit for bit; and the
+//! check that a resumed run has the configuration it was started with.
+
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+
+use super::Run;
+use crate::config::TrainConfig;
+use crate::figure1;
+use crate::replay::ReplayBuffer;
+use crate::world::World;
+
+impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
+    pub(super) fn save(&mut self) -> Result<()> {
+        let dir = self.dir.join("checkpoint.tmp");
+        fs::create_dir_all(&dir)?;
+        let [actor, critic, target] = self.sac.params();
+        actor.save(&dir.join("actor.safetensors"))?;
+        critic.save(&dir.join("critic.safetensors"))?;
+        target.save(&dir.join("target.safetensors"))?;
+        self.ensemble
+            .params()
+            .save(&dir.join("ensemble.safetensors"))?;
+        let [actor_opt, critic_opt] = self.sac.optimisers();
+        actor_opt.save(&dir.join("actor.adam.safetensors"))?;
+        critic_opt.save(&dir.join("critic.adam.safetensors"))?;
+        if let Some((params, opt)) = self.sac.value_state() {
+            params.save(&dir.join("value.safetensors"))?;
+            opt.save(&dir.join("value.adam.safetensors"))?;
+        }
+        self.ensemble
+            .optimiser()
+            .save(&dir.join("ensemble.adam.safetensors"))?;
+        save_buffer(&self.real, &dir.join("real.bin"))?;
+        save_buffer(&self.model, &dir.join("model.bin"))?;
+        let norm = self.ensemble.normalisation();
+        let state = toml::toml! {
+            episodes_done = (self.episodes_done)
+            env_steps = (self.env_steps as i64)
+            in_mean = (norm.in_mean.clone())
+            in_inv_std = (norm.in_inv_std.clone())
+            out_mean = (norm.out_mean.clone())
+            out_std = (norm.out_std.clone())
+        };
+        fs::write(dir.join("state.toml"), toml::to_string(&state)?)?;
+        // Swap in whole: a kill mid-save leaves the previous checkpoint intact.
+        let done = self.dir.join("checkpoint");
+        if done.exists() {
+            fs::remove_dir_all(&done)?;
+        }
+        fs::rename(&dir, &done)?;
+        Ok(())
+    }
+
+    pub(super) fn load(&mut self) -> Result<()> {
+        // The text must be exactly what this build writes: a run made before a setting
+        // existed would otherwise read it as today's default and resume behaving differently.
+        // Only `episodes` may differ: it says where the run stops, not how it learns, so
+        // `--episodes` extends (or cuts short) a run.
+        let saved =
+            fs::read_to_string(self.dir.join("config.toml")).context("the run's config.toml")?;
+        let saved_config = toml::from_str::<TrainConfig>(&saved).ok();
+        let difference = match &saved_config {
+            Some(c) => {
+                let now = toml::to_string(&TrainConfig {
+                    episodes: c.episodes,
+                    ..self.config.clone()
+                })?;
+                (saved != now).then(|| {
+                    crate::config::first_difference(&saved, &now)
+                        .unwrap_or_else(|| "the same settings, written differently".to_string())
+                })
+            }
+            None => {
+                Some("the run's config.toml is not a configuration this build reads".to_string())
+            }
+        };
+        if let Some(difference) = difference {
+            bail!(
+                "{} holds a run with another configuration ({difference}; only --episodes may change); use a new --out or the same settings",
+                self.dir.display()
+            );
+        }
+        let dir = self.dir.join("checkpoint");
+        let [actor, critic, target] = self.sac.params();
+        actor.load(&dir.join("actor.safetensors"))?;
+        critic.load(&dir.join("critic.safetensors"))?;
+        target.load(&dir.join("target.safetensors"))?;
+        self.ensemble
+            .params()
+            .load(&dir.join("ensemble.safetensors"))?;
+        let [actor_opt, critic_opt] = self.sac.optimisers();
+        actor_opt.load(&dir.join("actor.adam.safetensors"))?;
+        critic_opt.load(&dir.join("critic.adam.safetensors"))?;
+        if let Some((params, opt)) = self.sac.value_state() {
+            if !dir.join("value.safetensors").exists() {
+                bail!(
+                    "{} was saved without a value network, which its configuration asks for (it was trained when the value came from the critics): open it with the build that made it, or train anew",
+                    self.dir.display()
+                );
+            }
+            params.load(&dir.join("value.safetensors"))?;
+            opt.load(&dir.join("value.adam.safetensors"))?;
+        }
+        self.ensemble
+            .optimiser()
+            .load(&dir.join("ensemble.adam.safetensors"))?;
+        self.real = load_buffer::<S, A>(&dir.join("real.bin"), self.config.replay_capacity)?;
+        self.model = load_buffer::<S, A>(&dir.join("model.bin"), self.config.replay_capacity)?;
+        let state: toml::Table = toml::from_str(&fs::read_to_string(dir.join("state.toml"))?)?;
+        let floats = |k: &str| -> Result<Vec<f32>> {
+            state
+                .get(k)
+                .and_then(|v| v.as_array())
+                .with_context(|| format!("state.toml lacks {k}"))?
+                .iter()
+                .map(|v| {
+                    v.as_float()
+                        .map(|f| f as f32)
+                        .with_context(|| format!("{k} holds a non-number"))
+                })
+                .collect()
+        };
+        self.ensemble
+            .set_normalisation(crate::ensemble_trainer::Normalisation {
+                in_mean: floats("in_mean")?,
+                in_inv_std: floats("in_inv_std")?,
+                out_mean: floats("out_mean")?,
+                out_std: floats("out_std")?,
+            })?;
+        let int = |k: &str| {
+            state
+                .get(k)
+                .and_then(|v| v.as_integer())
+                .with_context(|| format!("state.toml lacks {k}"))
+        };
+        self.episodes_done = u32::try_from(int("episodes_done")?)?;
+        self.env_steps = u64::try_from(int("env_steps")?)?;
+        // Drop metric rows of episodes after the checkpoint (a kill between the two writes).
+        let csv = fs::read_to_string(self.dir.join("metrics.csv"))?;
+        let keep: Vec<&str> = csv.lines().take(1 + self.episodes_done as usize).collect();
+        fs::write(self.dir.join("metrics.csv"), keep.join("\n") + "\n")?;
+        figure1::truncate(&self.dir, self.episodes_done)?;
+        if saved_config.map(|c| c.episodes) != Some(self.config.episodes) {
+            fs::write(self.dir.join("config.toml"), toml::to_string(&self.config)?)?;
+        }
+        Ok(())
+    }
+}
+
+fn save_buffer(b: &ReplayBuffer, path: &Path) -> Result<()> {
+    let d = b.all();
+    let mut out = Vec::with_capacity(4 * (1 + d.obs.len() * 2 + d.actions.len() + 2 * d.len));
+    out.extend_from_slice(&(d.len as u64).to_le_bytes());
+    for v in d
+        .obs
+        .iter()
+        .chain(&d.actions)
+        .chain(&d.rewards)
+        .chain(&d.next_obs)
+        .chain(&d.done)
+    {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    fs::write(path, out).with_context(|| format!("writing {}", path.display()))
+}
+
+fn load_buffer<const S: usize, const A: usize>(
+    path: &Path,
+    capacity: usize,
+) -> Result<ReplayBuffer> {
+    let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let (len, rest) = bytes
+        .split_first_chunk::<8>()
+        .with_context(|| format!("{} is truncated", path.display()))?;
+    let len = u64::from_le_bytes(*len) as usize;
+    let values: Vec<f32> = rest
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    if values.len() != len * (S + A + 1 + S + 1) {
+        bail!(
+            "{} holds {} values, not {len} transitions",
+            path.display(),
+            values.len()
+        );
+    }
+    let (obs, rest) = values.split_at(S * len);
+    let (actions, rest) = rest.split_at(A * len);
+    let (rewards, rest) = rest.split_at(len);
+    let (next, done) = rest.split_at(S * len);
+    let mut b = ReplayBuffer::new(S, A, capacity);
+    let rows = obs
+        .chunks_exact(S)
+        .zip(actions.chunks_exact(A))
+        .zip(rewards)
+        .zip(next.chunks_exact(S))
+        .zip(done);
+    for ((((o, a), r), n), d) in rows {
+        b.push(o, a, *r, n, *d > 0.5);
+    }
+    Ok(b)
+}

@@ -1,0 +1,179 @@
+//! Noise-free episodes of a run's agent as trained: evaluation, the planners at other
+//! iteration counts, and the random policy and host CHI a board's return is normalised by.
+
+use anyhow::Result;
+use chi_embedded::budget::Unlimited;
+use chi_embedded::controller::Controller;
+use chi_embedded::rng::ChiRng;
+
+use super::Run;
+use super::agents::{HostCem, HostChi};
+use crate::config::{AgentKind, PLANNER_SAMPLES};
+use crate::env::Env;
+use crate::host_nets::{HostEnsemble, HostPolicy};
+use crate::world::World;
+
+/// One noise-free episode of an evaluation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Evaluation {
+    /// Return.
+    pub ret: f32,
+    /// First step (1-based) within the task's goal radius, for tasks with a goal.
+    pub first_success: Option<u32>,
+    /// Closest distance to the goal (NaN for tasks without one).
+    pub closest: f32,
+    /// Steps until the environment ended the episode.
+    pub steps: u32,
+}
+
+impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
+    /// Returns of noise-free episodes of the CHI controller at the host's settings (`K` =
+    /// 500, the f32 ensemble): episode `i` starts from `env.reset(seeds[i])` and plans with
+    /// seed `seeds[i]`. The 1 of a board's normalised return.
+    pub fn chi_returns(&self, seeds: &[u64]) -> Result<Vec<f32>> {
+        seeds
+            .iter()
+            .map(|&seed| {
+                let mut chi = self.controller(seed)?;
+                let mut env = W::env(&self.task, &self.config)?;
+                Ok(self
+                    .evaluation(&mut env, seed, |s| chi.act(s, &mut Unlimited).action)
+                    .ret)
+            })
+            .collect()
+    }
+
+    /// Noise-free returns of a planning agent on this run's learned model with `iterations`
+    /// planner iterations a step: CHI (the controller, its planner starting from the policy's
+    /// proposal) or CEM-MPC (elites, from the uninformed prior every step); episodes as in
+    /// [`Self::chi_returns`]. How much planning each needs for a return.
+    pub fn planner_returns(
+        &self,
+        agent: AgentKind,
+        iterations: u32,
+        seeds: &[u64],
+    ) -> Result<Vec<f32>> {
+        let mut spec = self.spec(PLANNER_SAMPLES as u32)?;
+        seeds
+            .iter()
+            .map(|&seed| {
+                let mut env = W::env(&self.task, &self.config)?;
+                Ok(match agent {
+                    AgentKind::Chi => {
+                        let mut controller = spec.header.controller;
+                        controller.planner.iterations = iterations;
+                        let mut chi: HostChi<W::Task, S, A> = Controller::new(
+                            HostPolicy::from_spec(&spec),
+                            HostEnsemble::from_spec(&spec),
+                            self.task,
+                            controller,
+                            seed,
+                        );
+                        self.follow_sac(&mut chi)?;
+                        self.evaluation(&mut env, seed, |s| chi.act(s, &mut Unlimited).action)
+                            .ret
+                    }
+                    AgentKind::Cem | AgentKind::Sac => {
+                        let mut planner = self.config.cem.planner;
+                        planner.iterations = iterations;
+                        spec.header.controller.planner = planner;
+                        let mut cem = HostCem::new(HostEnsemble::from_spec(&spec), self.task, seed);
+                        self.evaluation(&mut env, seed, |s| cem.act(&planner, s))
+                            .ret
+                    }
+                })
+            })
+            .collect()
+    }
+
+    /// Returns of a uniformly random policy on the episodes of [`Self::chi_returns`]: the 0
+    /// of a normalised return.
+    pub fn random_returns(&self, seeds: &[u64]) -> Result<Vec<f32>> {
+        seeds
+            .iter()
+            .map(|&seed| {
+                let mut rng = ChiRng::new(seed);
+                let mut env = W::env(&self.task, &self.config)?;
+                Ok(self
+                    .evaluation(&mut env, seed, |_| {
+                        core::array::from_fn(|_| rng.symmetric_uniform())
+                    })
+                    .ret)
+            })
+            .collect()
+    }
+
+    /// Runs `episodes` noise-free episodes with the agent as trained (CHI: the controller at
+    /// `K` = 500; SAC: the policy's mode; CEM: the planner), episode `i` from
+    /// `env.reset(i)` with planner seed `i`. Learns nothing and writes nothing.
+    pub fn evaluate(&self, episodes: u32) -> Result<Vec<Evaluation>> {
+        (0..episodes)
+            .map(|e| {
+                let seed = u64::from(e);
+                let mut env = W::env(&self.task, &self.config)?;
+                Ok(match self.agent {
+                    AgentKind::Chi => {
+                        let mut chi = self.controller(seed)?;
+                        self.evaluation(&mut env, seed, |s| chi.act(s, &mut Unlimited).action)
+                    }
+                    AgentKind::Cem => {
+                        let mut cem = HostCem::new(
+                            HostEnsemble::from_spec(&self.spec(PLANNER_SAMPLES as u32)?),
+                            self.task,
+                            seed,
+                        );
+                        self.evaluation(&mut env, seed, |s| cem.act(&self.config.cem.planner, s))
+                    }
+                    AgentKind::Sac => {
+                        let mut rng = ChiRng::new(seed);
+                        let mut failed = None;
+                        let evaluation = self.evaluation(&mut env, seed, |s| {
+                            match self.sac.act(s, true, &mut rng) {
+                                Ok(a) => core::array::from_fn(|i| a.get(i).copied().unwrap_or(0.0)),
+                                Err(e) => {
+                                    failed.get_or_insert(e);
+                                    [0.0; A]
+                                }
+                            }
+                        });
+                        if let Some(e) = failed {
+                            return Err(e);
+                        }
+                        evaluation
+                    }
+                })
+            })
+            .collect()
+    }
+
+    /// One episode from `env.reset(seed)` until the environment ends it.
+    fn evaluation(
+        &self,
+        env: &mut W::Env,
+        seed: u64,
+        mut policy: impl FnMut(&[f32; S]) -> [f32; A],
+    ) -> Evaluation {
+        let mut state = env.reset(seed);
+        let mut e = Evaluation {
+            ret: 0.0,
+            first_success: None,
+            closest: W::goal_distance(&state).unwrap_or(f32::NAN),
+            steps: 0,
+        };
+        loop {
+            let step = env.step(&policy(&state));
+            e.ret += step.reward;
+            e.steps += 1;
+            state = step.obs;
+            if let Some(d) = W::goal_distance(&state) {
+                e.closest = e.closest.min(d);
+                if d < W::GOAL_RADIUS && e.first_success.is_none() {
+                    e.first_success = Some(e.steps);
+                }
+            }
+            if step.terminated || step.truncated {
+                return e;
+            }
+        }
+    }
+}
