@@ -116,11 +116,37 @@ impl Client {
         self.seq
     }
 
+    /// The reply to request `seq`. Stale replies are passed over: the `Info` of a hello
+    /// the board answered after we had already sent it again (a loaded host or a slow boot
+    /// makes the first answer miss its 500 ms), and answers to earlier requests.
+    fn reply_to(&mut self, seq: u32) -> anyhow::Result<Response> {
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let reply = self.receive(left)?;
+            let answered = match &reply {
+                Response::Info(_) => None,
+                Response::Ready { seq } => Some(*seq),
+                Response::Action(a) => Some(a.seq),
+                Response::Error { seq, .. } => *seq,
+            };
+            // An error without a sequence number answers a frame that arrived broken: ours.
+            let stale = match (&reply, answered) {
+                (Response::Error { seq: None, .. }, _) => false,
+                (_, Some(s)) => s != seq,
+                (_, None) => true,
+            };
+            if !stale {
+                return Ok(reply);
+            }
+        }
+    }
+
     /// Reseeds the board's controller.
     pub fn reset(&mut self, seed: u64) -> anyhow::Result<()> {
         let seq = self.next_seq();
         self.send(&Request::Reset { seq, seed })?;
-        match self.receive(self.timeout)? {
+        match self.reply_to(seq)? {
             Response::Ready { seq: s } if s == seq => Ok(()),
             other => bail!("reset {seq}: unexpected reply {other:?}"),
         }
@@ -132,10 +158,7 @@ impl Client {
         let state = Values::from_slice(state)
             .map_err(|_| anyhow!("a state has at most {} values", link::MAX_VALUES))?;
         self.send(&Request::Act { seq, state })?;
-        match self
-            .receive(self.timeout)
-            .with_context(|| format!("act {seq}"))?
-        {
+        match self.reply_to(seq).with_context(|| format!("act {seq}"))? {
             Response::Action(reply) if reply.seq == seq => Ok(reply),
             Response::Error { seq: s, kind } => {
                 bail!("the board refused act {seq} ({s:?}): {kind}")
