@@ -280,3 +280,36 @@ fn chi_trains_on_half_cheetah_and_its_run_is_not_taken_for_a_point_mass_one() {
     let resumed = AnyRun::<OBS, ACT, HalfCheetah>::reopen(&dir).unwrap();
     assert_eq!(resumed.episodes_done(), 2);
 }
+
+/// Every simulated task trains through the same trainer: CHI (planning, the value past the
+/// horizon), SAC and CEM-MPC a couple of short episodes on the pendulum and the cart-pole
+/// swing-up, and the run's bundle records its task.
+#[test]
+fn every_simulated_task_trains_each_agent() {
+    use chi_host::tasks::cartpole::CartPole;
+    use chi_host::tasks::pendulum::Pendulum;
+
+    fn short<const S: usize, const A: usize, W: World<S, A>>(name: &str) {
+        for agent in [AgentKind::Chi, AgentKind::Sac, AgentKind::Cem] {
+            let mut c = W::preset(Preset::Board);
+            c.episodes = 2;
+            c.episode_steps = 16;
+            c.sac.batch = 16;
+            c.sac.critic_hidden = 16;
+            c.ensemble.epochs = 1;
+            c.updates_per_step = 1;
+            c.chi.planner.iterations = 1;
+            c.cem.planner.iterations = 1;
+            let dir = tmp(&format!("{name}-{}", agent.name()));
+            let mut run = chi_host::train::Run::<S, A, W>::open(agent, 3, c, &dir).unwrap();
+            for _ in 0..2 {
+                let m = run.episode().unwrap();
+                assert!(m.ret.is_finite() && m.env_steps > 0, "{name} {agent:?}: {m:?}");
+            }
+            assert_eq!(rows(&dir).len(), 3);
+            assert_eq!(run.spec(24).unwrap().header.task.name(), name);
+        }
+    }
+    short::<3, 1, Pendulum>("pendulum");
+    short::<5, 1, CartPole>("cartpole-swingup");
+}
