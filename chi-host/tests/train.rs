@@ -304,7 +304,10 @@ fn every_simulated_task_trains_each_agent() {
             let mut run = chi_host::train::Run::<S, A, W>::open(agent, 3, c, &dir).unwrap();
             for _ in 0..2 {
                 let m = run.episode().unwrap();
-                assert!(m.ret.is_finite() && m.env_steps > 0, "{name} {agent:?}: {m:?}");
+                assert!(
+                    m.ret.is_finite() && m.env_steps > 0,
+                    "{name} {agent:?}: {m:?}"
+                );
             }
             assert_eq!(rows(&dir).len(), 3);
             assert_eq!(run.spec(24).unwrap().header.task.name(), name);
