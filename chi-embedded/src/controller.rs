@@ -87,16 +87,8 @@ impl<
     /// bundle's own: [`Bundle::task`] reads and checks it); `seed` fixes the planner's random
     /// stream (same seed, same actions, on every target).
     pub fn from_bundle(bundle: &Bundle<'a, S, A, IN, E, HE, HP, H, K>, task: T, seed: u64) -> Self {
-        Self::new(
-            bundle.policy,
-            WithValue {
-                model: bundle.ensemble.clone(),
-                value: bundle.value,
-            },
-            task,
-            bundle.header.controller,
-            seed,
-        )
+        let (policy, dynamics) = Self::networks(bundle);
+        Self::new(policy, dynamics, task, bundle.header.controller, seed)
     }
 
     /// [`Self::from_bundle`], built in `slot` without a copy on the stack ([`Controller::new_in`]).
@@ -106,17 +98,22 @@ impl<
         task: T,
         seed: u64,
     ) -> &'s mut Self {
-        Self::new_in(
-            slot,
-            bundle.policy,
-            WithValue {
-                model: bundle.ensemble.clone(),
-                value: bundle.value,
-            },
-            task,
-            bundle.header.controller,
-            seed,
-        )
+        let (policy, dynamics) = Self::networks(bundle);
+        Self::new_in(slot, policy, dynamics, task, bundle.header.controller, seed)
+    }
+
+    /// The bundle's policy, and its ensemble with the value past the horizon.
+    fn networks(
+        bundle: &Bundle<'a, S, A, IN, E, HE, HP, H, K>,
+    ) -> (
+        Policy<'a, S, A, HP>,
+        WithValue<Ensemble<'a, S, A, IN, E, HE>, Value<'a, S, HP>>,
+    ) {
+        let dynamics = WithValue {
+            model: bundle.ensemble.clone(),
+            value: bundle.value,
+        };
+        (bundle.policy, dynamics)
     }
 }
 

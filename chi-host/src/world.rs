@@ -53,6 +53,61 @@ pub trait World<const S: usize, const A: usize> {
     }
 }
 
+/// How near an episode came to its task's goal: the CSV's `closest` and `first_success`,
+/// and what `chi eval`, `chi run` and `chi hil` report. Tasks without a goal leave `closest`
+/// NaN and `first_success` empty.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GoalProgress {
+    /// Closest distance to the goal so far (NaN for a task without one).
+    pub closest: f32,
+    /// First step (1-based) that ended within the goal radius.
+    pub first_success: Option<u32>,
+}
+
+impl GoalProgress {
+    /// An episode starting in `start`.
+    pub fn start<const S: usize, const A: usize, W: World<S, A>>(start: &[f32; S]) -> Self {
+        Self {
+            closest: W::goal_distance(start).unwrap_or(f32::NAN),
+            first_success: None,
+        }
+    }
+
+    /// Step `step` (1-based) ended in `state`.
+    pub fn observe<const S: usize, const A: usize, W: World<S, A>>(
+        &mut self,
+        step: u32,
+        state: &[f32; S],
+    ) {
+        if let Some(d) = W::goal_distance(state) {
+            self.closest = self.closest.min(d);
+            if d < W::GOAL_RADIUS && self.first_success.is_none() {
+                self.first_success = Some(step);
+            }
+        }
+    }
+
+    /// An episode's states: the start, then one a step.
+    pub fn of<const S: usize, const A: usize, W: World<S, A>>(states: &[[f32; S]]) -> Self {
+        let Some((start, rest)) = states.split_first() else {
+            return Self {
+                closest: f32::NAN,
+                first_success: None,
+            };
+        };
+        let mut g = Self::start::<S, A, W>(start);
+        for (step, s) in (1..).zip(rest) {
+            g.observe::<S, A, W>(step, s);
+        }
+        g
+    }
+
+    /// Whether the task has a goal at all.
+    pub fn has_goal(&self) -> bool {
+        !self.closest.is_nan()
+    }
+}
+
 /// The task `config` describes: `T`'s defaults with the parameters `config.task` names.
 pub fn task<T: Task<S, A>, const S: usize, const A: usize>(config: &TrainConfig) -> Result<T> {
     let mut values = T::default().params().as_slice().to_vec();

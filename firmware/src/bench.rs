@@ -14,16 +14,17 @@ use crate::{board, exit, stack};
 /// Repetitions of each kernel, enough that the loop around it is noise.
 const REPS: u32 = 200;
 
-pub fn run<T: Task<S, A>>(bundle: &Bundle<'static>, chi: &mut Controller<'static, T>) -> ! {
+pub fn run<T: Task<S, A>>(
+    bundle: &Bundle<'static>,
+    chi: &mut Controller<'static, T>,
+    task: T,
+) -> ! {
     let Some(member) = bundle.ensemble.members.first() else {
         exit::fail()
     };
     kernel("ensemble_hidden", &member.hidden.1);
     kernel("policy_hidden", &bundle.policy.hidden.1);
 
-    let Ok(task) = bundle.task::<T>() else {
-        exit::fail()
-    };
     let mut states = BenchStates::new(task);
     let (mut total, mut worst, mut amortise, mut planned) = (0u64, 0u64, 0u64, 0u32);
     let mut iterations = 0u32;

@@ -87,9 +87,9 @@ pub fn run<T: Task<S, A>>() -> ! {
     let mut slot = core::mem::MaybeUninit::uninit();
     let chi = sizes::Controller::<T>::from_bundle_in(&mut slot, &bundle, task, bundle.header.seed);
     #[cfg(feature = "selftest")]
-    selftest::run(&bundle, chi);
+    selftest::run(chi, task);
     #[cfg(feature = "bench")]
-    bench::run(&bundle, chi);
+    bench::run(&bundle, chi, task);
     #[cfg(feature = "hil")]
     hil::run(&bundle, chi, serial);
 }

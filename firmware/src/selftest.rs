@@ -6,10 +6,10 @@ use chi_embedded::budget::Unlimited;
 use chi_embedded::episode;
 use chi_embedded::task::Task;
 
-use crate::sizes::{A, Bundle, Controller, S};
+use crate::sizes::{A, Controller, S};
 use crate::{board, exit, stack};
 
-pub fn run<T: Task<S, A>>(bundle: &Bundle<'static>, chi: &mut Controller<'static, T>) -> ! {
+pub fn run<T: Task<S, A>>(chi: &mut Controller<'static, T>, task: T) -> ! {
     if !T::SIMULATED {
         defmt::println!(
             "chi: the board cannot simulate task {=str}; its self-test needs a task with no_std dynamics",
@@ -17,9 +17,6 @@ pub fn run<T: Task<S, A>>(bundle: &Bundle<'static>, chi: &mut Controller<'static
         );
         exit::fail()
     }
-    let Ok(task) = bundle.task::<T>() else {
-        exit::fail()
-    };
     let start = board::ticks();
     let e = episode::run(&task, 0, T::EPISODE_STEPS, |s| {
         chi.act(s, &mut Unlimited).action

@@ -17,7 +17,7 @@ pub struct Args {
 
 impl Args {
     pub fn run(self) -> Result<()> {
-        let (_, header) = super::read_bundle(&self.bundle)?;
+        let header = super::BundleFile::read(&self.bundle)?.header;
         let elf = super::work_dir().join("chi-bench.elf");
         eprintln!(
             "chi: building the bench firmware with {}",

@@ -69,7 +69,7 @@ impl Visitor for Args {
             );
             return Ok(());
         }
-        let has_goal = W::goal_distance(&[0.0; S]).is_some();
+        let has_goal = results.iter().any(|e| !e.closest.is_nan());
         println!(
             "{} ({} after {} episodes): mean return {mean_return:.3} over {} noise-free episodes{}",
             self.run.display(),
@@ -86,8 +86,7 @@ impl Visitor for Args {
             let goal = if has_goal {
                 format!(
                     ", goal {}, closest {:.3}",
-                    e.first_success
-                        .map_or("no".into(), |s| format!("at step {s}")),
+                    super::goal_step(e.first_success),
                     e.closest
                 )
             } else {

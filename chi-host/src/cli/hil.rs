@@ -11,9 +11,9 @@ use chi_host::firmware::twin::Twin;
 use chi_host::firmware::{self, client::Client, qemu};
 use chi_host::tasks::{self, Visitor};
 use chi_host::train::Run;
-use chi_host::world::World;
+use chi_host::world::{GoalProgress, World};
 
-use super::mean;
+use super::{BundleFile, mean};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -44,10 +44,16 @@ pub struct Args {
     run: Option<PathBuf>,
 }
 
+/// `chi hil` with its bundle read.
+struct Hil {
+    args: Args,
+    bundle: BundleFile,
+}
+
 impl Args {
     pub fn run(self) -> Result<()> {
-        let (_, header) = super::read_bundle(&self.bundle)?;
-        let task = header.task.name().to_string();
+        let bundle = BundleFile::read(&self.bundle)?;
+        let task = bundle.header.task.name().to_string();
         if let Some(env) = &self.env
             && *env != task
         {
@@ -56,20 +62,22 @@ impl Args {
                 self.bundle.display()
             );
         }
-        tasks::dispatch(&task, self)?
+        tasks::dispatch(&task, Hil { args: self, bundle })?
     }
 }
 
-impl Visitor for Args {
+impl Visitor for Hil {
     type Out = Result<()>;
 
     fn visit<const S: usize, const A: usize, W: World<S, A>>(self) -> Result<()> {
-        let (bytes, _, task, config) = super::bundle_for::<S, A, W>(&self.bundle, self.steps)?;
+        let Self { args, bundle } = self;
+        let (task, config) = bundle.task::<S, A, W>(args.steps)?;
+        let bytes = &bundle.bytes;
         let mut env = W::env(&task, &config)?;
-        let (mut board, _qemu) = connect(&self.bundle, self.qemu, self.serial.as_deref())?;
-        let mut twin = Twin::start(&self.bundle, &super::work_dir())?;
-        let seeds: Vec<u64> = (0..u64::from(self.episodes.max(1)))
-            .map(|e| self.seed + e)
+        let (mut board, _qemu) = connect(&args.bundle, args.qemu, args.serial.as_deref())?;
+        let mut twin = Twin::start(&args.bundle, &super::work_dir())?;
+        let seeds: Vec<u64> = (0..u64::from(args.episodes.max(1)))
+            .map(|e| args.seed + e)
             .collect();
         let mut returns = Vec::new();
         for &seed in &seeds {
@@ -83,17 +91,17 @@ impl Visitor for Args {
             println!(
                 "hil episode ({}, seed {seed}, {}): return {:.4} over {} steps{}{}, actions crc {:#010x}",
                 W::Task::NAME,
-                if self.qemu { "QEMU" } else { "board" },
+                if args.qemu { "QEMU" } else { "board" },
                 r.ret,
                 r.steps,
                 if r.terminated { " (terminated)" } else { "" },
                 goal::<S, A, W>(&r),
                 r.actions_crc
             );
-            print_cost(&r, self.qemu, W::Task::CONTROL_PERIOD)?;
+            print_cost(&r, args.qemu, W::Task::CONTROL_PERIOD)?;
             returns.push(r.ret);
         }
-        if let Some(dir) = &self.run {
+        if let Some(dir) = &args.run {
             let run = Run::<S, A, W>::reopen(dir)?;
             let (host, random) = (run.chi_returns(&seeds)?, run.random_returns(&seeds)?);
             let (b, h, r) = (mean(&returns), mean(&host), mean(&random));
@@ -109,25 +117,14 @@ impl Visitor for Args {
 
 /// ", reached goal: at step N / no, final state (...)" for tasks with a goal.
 fn goal<const S: usize, const A: usize, W: World<S, A>>(r: &HilReport) -> String {
-    let states: Vec<[f32; S]> = r
-        .states
-        .iter()
-        .filter_map(|s| <[f32; S]>::try_from(s.as_slice()).ok())
-        .collect();
-    let Some(last) = states.last() else {
-        return String::new();
-    };
-    if W::goal_distance(last).is_none() {
-        return String::new();
+    let states = super::states::<S>(r);
+    match (GoalProgress::of::<S, A, W>(&states), states.last()) {
+        (g, Some(last)) if g.has_goal() => format!(
+            ", reached goal: {}, final state {last:.3?}",
+            super::goal_step(g.first_success)
+        ),
+        _ => String::new(),
     }
-    let reached = states
-        .iter()
-        .position(|s| W::goal_distance(s).is_some_and(|d| d < W::GOAL_RADIUS));
-    format!(
-        ", reached goal: {}, final state {:.3?}",
-        reached.map_or("no".to_string(), |n| format!("at step {n}")),
-        last
-    )
 }
 
 /// The link to the firmware: built with `bundle` and started in QEMU (kept alive by the

@@ -12,7 +12,7 @@ pub struct Args {
 
 impl Args {
     pub fn run(self) -> Result<()> {
-        let (bytes, header) = super::read_bundle(&self.bundle)?;
+        let super::BundleFile { bytes, header, .. } = super::BundleFile::read(&self.bundle)?;
         let d = header.dims;
         println!(
             "bundle '{}': {} bytes, format version {}, valid",

@@ -83,20 +83,6 @@ fn on_run<V: Visitor<Out = Result<()>>>(dir: &Path, visitor: V) -> Result<()> {
     chi_host::tasks::dispatch(&recorded_task(dir)?, visitor)?
 }
 
-/// A bundle file, the task it records as `W`'s task type (refused if it records another),
-/// and the paper settings of `W` with `steps` decisions an episode (default: the task's).
-fn bundle_for<const S: usize, const A: usize, W: World<S, A>>(
-    path: &Path,
-    steps: Option<u32>,
-) -> Result<(bundle::owned::AlignedBytes, Header, W::Task, TrainConfig)> {
-    let (bytes, header) = read_bundle(path)?;
-    let task = W::Task::from_record(&header.task)
-        .with_context(|| format!("bundle '{}'", path.display()))?;
-    let mut config = W::preset(Preset::Paper);
-    config.episode_steps = steps.unwrap_or(W::Task::EPISODE_STEPS);
-    Ok((bytes, header, task, config))
-}
-
 /// The task a run directory's `run.toml` records.
 fn recorded_task(dir: &Path) -> Result<String> {
     let identity = std::fs::read_to_string(dir.join("run.toml"))
@@ -106,12 +92,38 @@ fn recorded_task(dir: &Path) -> Result<String> {
     Ok(chi_host::world::recorded(&identity).to_string())
 }
 
-/// A bundle file's bytes and its checked header.
-fn read_bundle(path: &Path) -> Result<(bundle::owned::AlignedBytes, Header)> {
-    let bytes = bundle_file::read(path)?;
-    let header = bundle::inspect(bytes.as_bytes())
-        .with_context(|| format!("bundle '{}' refused", path.display()))?;
-    Ok((bytes, header))
+/// A bundle file, read and checked once.
+struct BundleFile {
+    path: PathBuf,
+    bytes: bundle::owned::AlignedBytes,
+    header: Header,
+}
+
+impl BundleFile {
+    /// Reads `path` and checks its header.
+    fn read(path: &Path) -> Result<Self> {
+        let bytes = bundle_file::read(path)?;
+        let header = bundle::inspect(bytes.as_bytes())
+            .with_context(|| format!("bundle '{}' refused", path.display()))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            bytes,
+            header,
+        })
+    }
+
+    /// The task the bundle records, as `W`'s task type (refused if it records another), and
+    /// `W`'s paper settings with `steps` decisions an episode (default: the task's).
+    fn task<const S: usize, const A: usize, W: World<S, A>>(
+        &self,
+        steps: Option<u32>,
+    ) -> Result<(W::Task, TrainConfig)> {
+        let task = W::Task::from_record(&self.header.task)
+            .with_context(|| format!("bundle '{}'", self.path.display()))?;
+        let mut config = W::preset(Preset::Paper);
+        config.episode_steps = steps.unwrap_or(W::Task::EPISODE_STEPS);
+        Ok((task, config))
+    }
 }
 
 /// Where the subcommands put the firmware images and twins they build.
@@ -135,6 +147,19 @@ fn parse_params(
         into.insert(name.trim().to_string(), value);
     }
     Ok(())
+}
+
+/// The states a board episode went through, as `S`-arrays.
+fn states<const S: usize>(r: &chi_host::firmware::hil::HilReport) -> Vec<[f32; S]> {
+    r.states
+        .iter()
+        .filter_map(|s| <[f32; S]>::try_from(s.as_slice()).ok())
+        .collect()
+}
+
+/// "at step N" or "no".
+fn goal_step(first_success: Option<u32>) -> String {
+    first_success.map_or("no".to_string(), |n| format!("at step {n}"))
 }
 
 /// The mean of `v` (0 for none).

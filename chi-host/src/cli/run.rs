@@ -7,7 +7,9 @@ use anyhow::Result;
 use chi_embedded::task::Task;
 use chi_host::firmware::twin::Twin;
 use chi_host::tasks::{self, Visitor};
-use chi_host::world::{self, World};
+
+use super::BundleFile;
+use chi_host::world::{self, GoalProgress, World};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -26,25 +28,33 @@ pub struct Args {
     params: Vec<String>,
 }
 
+/// `chi run` with its bundle read.
+struct RunBundle {
+    args: Args,
+    bundle: BundleFile,
+}
+
 impl Args {
     pub fn run(self) -> Result<()> {
-        let (_, header) = super::read_bundle(&self.bundle)?;
-        tasks::dispatch(header.task.name(), self)?
+        let bundle = BundleFile::read(&self.bundle)?;
+        let task = bundle.header.task.name().to_string();
+        tasks::dispatch(&task, RunBundle { args: self, bundle })?
     }
 }
 
-impl Visitor for Args {
+impl Visitor for RunBundle {
     type Out = Result<()>;
 
     fn visit<const S: usize, const A: usize, W: World<S, A>>(self) -> Result<()> {
-        let (bytes, header, trained, mut config) =
-            super::bundle_for::<S, A, W>(&self.bundle, self.steps)?;
+        let Self { args, bundle } = self;
+        let (trained, mut config) = bundle.task::<S, A, W>(args.steps)?;
+        let (bytes, header) = (&bundle.bytes, &bundle.header);
         config.task = world::named_params(&trained);
-        super::parse_params(&self.params, &mut config.task)?;
+        super::parse_params(&args.params, &mut config.task)?;
         let task: W::Task = world::task(&config)?;
         let mut env = W::env(&task, &config)?;
-        let mut twin = Twin::start(&self.bundle, &super::work_dir())?;
-        let seed = self.seed.unwrap_or(header.seed);
+        let mut twin = Twin::start(&args.bundle, &super::work_dir())?;
+        let seed = args.seed.unwrap_or(header.seed);
         let r = chi_host::firmware::hil::episode(
             &mut twin.client,
             None,
@@ -65,20 +75,13 @@ impl Visitor for Args {
             r.steps,
             r.actions_crc
         );
-        let states: Vec<[f32; S]> = r
-            .states
-            .iter()
-            .filter_map(|s| <[f32; S]>::try_from(s.as_slice()).ok())
-            .collect();
-        if let Some(last) = states.last()
-            && let Some(closest) = states.iter().filter_map(W::goal_distance).reduce(f32::min)
-        {
-            let reached = states
-                .iter()
-                .position(|s| W::goal_distance(s).is_some_and(|d| d < W::GOAL_RADIUS));
+        let states = super::states::<S>(&r);
+        let goal = GoalProgress::of::<S, A, W>(&states);
+        if let (true, Some(last)) = (goal.has_goal(), states.last()) {
             println!(
-                "  reached goal: {}, closest {closest:.3}, final state {last:.3?}",
-                reached.map_or("no".to_string(), |n| format!("at step {n}"))
+                "  reached goal: {}, closest {:.3}, final state {last:.3?}",
+                super::goal_step(goal.first_success),
+                goal.closest
             );
         }
         Ok(())

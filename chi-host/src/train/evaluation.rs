@@ -11,7 +11,7 @@ use super::agents::{HostCem, HostChi};
 use crate::config::{AgentKind, PLANNER_SAMPLES};
 use crate::env::Env;
 use crate::host_nets::{HostEnsemble, HostPolicy};
-use crate::world::World;
+use crate::world::{GoalProgress, World};
 
 /// One noise-free episode of an evaluation.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -154,25 +154,21 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
         mut policy: impl FnMut(&[f32; S]) -> [f32; A],
     ) -> Evaluation {
         let mut state = env.reset(seed);
-        let mut e = Evaluation {
-            ret: 0.0,
-            first_success: None,
-            closest: W::goal_distance(&state).unwrap_or(f32::NAN),
-            steps: 0,
-        };
+        let mut goal = GoalProgress::start::<S, A, W>(&state);
+        let (mut ret, mut steps) = (0.0, 0);
         loop {
             let step = env.step(&policy(&state));
-            e.ret += step.reward;
-            e.steps += 1;
+            ret += step.reward;
+            steps += 1;
             state = step.obs;
-            if let Some(d) = W::goal_distance(&state) {
-                e.closest = e.closest.min(d);
-                if d < W::GOAL_RADIUS && e.first_success.is_none() {
-                    e.first_success = Some(e.steps);
-                }
-            }
+            goal.observe::<S, A, W>(steps, &state);
             if step.terminated || step.truncated {
-                return e;
+                return Evaluation {
+                    ret,
+                    first_success: goal.first_success,
+                    closest: goal.closest,
+                    steps,
+                };
             }
         }
     }

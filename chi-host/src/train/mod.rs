@@ -28,7 +28,7 @@ use crate::host_nets::{HostEnsemble, HostPolicy, TerminalValue};
 use crate::replay::{Batch, ReplayBuffer};
 use crate::sac::{Sac, SacLosses};
 use crate::tasks::point_mass::PointMass;
-use crate::world::{self, World};
+use crate::world::{self, GoalProgress, World};
 
 mod agents;
 mod checkpoint;
@@ -343,12 +343,13 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
             )),
             _ => None,
         };
+        let mut goal = GoalProgress::start::<S, A, W>(&s);
         let mut m = EpisodeMetrics {
             episode,
             env_steps: self.env_steps,
             ret: 0.0,
             first_success: 0,
-            closest: W::goal_distance(&s).unwrap_or(f32::NAN),
+            closest: f32::NAN,
             plan_shift: 0.0,
             plan_kl: 0.0,
             amortised_std: 0.0,
@@ -401,12 +402,7 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
                 .push(&s, &action, step.reward, &step.obs, step.terminated);
             self.env_steps += 1;
             m.ret += step.reward;
-            if let Some(d) = W::goal_distance(&step.obs) {
-                m.closest = m.closest.min(d);
-                if m.first_success == 0 && d < W::GOAL_RADIUS {
-                    m.first_success = t;
-                }
-            }
+            goal.observe::<S, A, W>(t, &step.obs);
             s = step.obs;
             if self.agent != AgentKind::Cem && self.real.len() >= self.config.sac.batch {
                 for _ in 0..self.config.updates_per_step {
@@ -434,6 +430,8 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
         ] {
             *v /= n;
         }
+        m.first_success = goal.first_success.unwrap_or(0);
+        m.closest = goal.closest;
         m.critic_loss = losses.critic / updates.max(1) as f32;
         m.actor_loss = losses.actor / updates.max(1) as f32;
         m.env_steps = self.env_steps;
