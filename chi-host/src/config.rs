@@ -40,6 +40,16 @@ impl AgentKind {
             Self::Cem => "cem",
         }
     }
+
+    /// Whether the run trains SAC every step (CEM-MPC plans on the model alone).
+    pub fn learns_policy(self) -> bool {
+        self != Self::Cem
+    }
+
+    /// Whether the run refits the ensemble after every episode (SAC is model-free).
+    pub fn learns_model(self) -> bool {
+        self != Self::Sac
+    }
 }
 
 /// The CHI agent's own settings (the iterative phase and the training-time behaviour).

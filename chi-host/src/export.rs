@@ -100,15 +100,14 @@ pub fn int8_check<const S: usize, const A: usize>(
     f32_bundle: &Path,
     int8_bundle: &Path,
     env: &mut impl Env<S, A>,
-    work: &Path,
 ) -> Result<Int8Check> {
     let (bf, bq) = (
         bundle_file::read(f32_bundle)?,
         bundle_file::read(int8_bundle)?,
     );
     let seed = chi_embedded::bundle::inspect(bf.as_bytes())?.seed;
-    let mut tf = Twin::start(f32_bundle, work)?;
-    let mut tq = Twin::start(int8_bundle, work)?;
+    let mut tf = Twin::start(f32_bundle)?;
+    let mut tq = Twin::start(int8_bundle)?;
     let f = hil::episode(
         &mut tf.client,
         Some((&mut tq.client, bq.as_bytes())),
@@ -142,7 +141,7 @@ mod tests {
         std::fs::write(&pf, spec.encode().unwrap().as_bytes()).unwrap();
         std::fs::write(&pq, spec.quantised().encode().unwrap().as_bytes()).unwrap();
         let mut env = crate::envs::simulated::Simulated::new(PointMassTask::default(), 60);
-        let check = int8_check(&pf, &pq, &mut env, &dir).unwrap();
+        let check = int8_check(&pf, &pq, &mut env).unwrap();
         assert!(check.mean_action_diff < 0.05, "{check:?}");
         assert!(
             check.max_action_diff > 0.0,

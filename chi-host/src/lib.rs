@@ -17,6 +17,7 @@ pub mod optim;
 pub mod params;
 pub mod plot;
 pub mod replay;
+pub mod rollout;
 pub mod sac;
 pub mod tasks;
 pub mod train;

@@ -19,7 +19,7 @@ use crate::figure1::Snapshot;
 /// A task on the host: `S` observations, `A` actions.
 pub trait World<const S: usize, const A: usize> {
     /// The task as chi-embedded defines it: what the planner optimises and the bundle records.
-    type Task: Task<S, A>;
+    type Task: Task<S, A> + 'static;
     /// The environment the agent acts in.
     type Env: Env<S, A>;
 

@@ -1,5 +1,6 @@
-//! Copies the bundle `CHI_BUNDLE` names into the build and generates the controller's sizes
-//! from its header, as the firmware's build script does (`chi_embedded::codegen`).
+//! Generates the controller's sizes from the header of the bundle `CHI_BUNDLE` names, as the
+//! firmware's build script does (`chi_embedded::codegen`); the twin reads the bundle it runs
+//! when it starts.
 
 use std::{env, fs, path::PathBuf, process::ExitCode};
 
@@ -15,7 +16,6 @@ fn main() -> ExitCode {
         .map_err(|e| format!("cannot read CHI_BUNDLE={}: {e}", bundle.display()))
         .and_then(|bytes| {
             let g = chi_embedded::codegen::generate(&bytes)?;
-            fs::write(out.join("bundle.chib"), &bytes).map_err(|e| e.to_string())?;
             fs::write(out.join("sizes.rs"), g.source).map_err(|e| e.to_string())
         });
     match generated {

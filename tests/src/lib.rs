@@ -38,7 +38,5 @@ pub fn run(elf: &Path) -> qemu::Run {
 pub fn twin_with(name: &str, bytes: &[u8]) -> twin::Twin {
     let bundle = tmp(&format!("{name}.chib"));
     std::fs::write(&bundle, bytes).expect("writing the test bundle");
-    let exe = tmp(&format!("{name}-twin"));
-    twin::build(&bundle, &exe).expect("building the twin");
-    twin::Twin::spawn(&exe).expect("starting the twin")
+    twin::Twin::start(&bundle).expect("building and starting the twin")
 }

@@ -83,7 +83,7 @@ impl Visitor for Args {
             return Ok(());
         }
         let mut env = run.env()?;
-        let c = chi_host::export::int8_check(&pf, &pq, &mut env, &super::work_dir())?;
+        let c = chi_host::export::int8_check(&pf, &pq, &mut env)?;
         println!(
             "\nint8 against f32 on the board's kernels (host twins), one episode: mean |a_int8 - a_f32| {:.4} (max {:.4}) in the f32 controller's states;\n  \
              episode return f32 {:.3}, int8 {:.3}",

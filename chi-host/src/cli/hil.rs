@@ -75,7 +75,7 @@ impl Visitor for Hil {
         let bytes = &bundle.bytes;
         let mut env = W::env(&task, &config)?;
         let (mut board, _qemu) = connect(&args.bundle, args.qemu, args.serial.as_deref())?;
-        let mut twin = Twin::start(&args.bundle, &super::work_dir())?;
+        let mut twin = Twin::start(&args.bundle)?;
         let seeds: Vec<u64> = (0..u64::from(args.episodes.max(1)))
             .map(|e| args.seed + e)
             .collect();

@@ -53,7 +53,7 @@ impl Visitor for RunBundle {
         super::parse_params(&args.params, &mut config.task)?;
         let task: W::Task = world::task(&config)?;
         let mut env = W::env(&task, &config)?;
-        let mut twin = Twin::start(&args.bundle, &super::work_dir())?;
+        let mut twin = Twin::start(&args.bundle)?;
         let seed = args.seed.unwrap_or(header.seed);
         let r = chi_host::firmware::hil::episode(
             &mut twin.client,

@@ -41,27 +41,28 @@ pub fn build(bundle: &Path, job: Job, out: &Path) -> anyhow::Result<()> {
     // header does not decode, or that the chip cannot hold, fails the build saying why.
     let features = format!("qemu,{}", job.feature());
     let args = ["--no-default-features", "--features", &features];
-    cargo_build(&ONE_AT_A_TIME, &dir, &args, bundle).map_err(|stderr| {
+    let built = dir.join("target/thumbv7em-none-eabihf/release/chi-firmware");
+    cargo_build(&ONE_AT_A_TIME, &dir, &args, bundle, &built, out).map_err(|stderr| {
         anyhow::anyhow!(
             "firmware build for {} failed (is the thumbv7em-none-eabihf target installed? `cargo xtask setup`):\n{}",
             bundle.display(),
             firmware_errors(&stderr)
         )
-    })?;
-    copy_out(
-        &dir.join("target/thumbv7em-none-eabihf/release/chi-firmware"),
-        out,
-    )
+    })
 }
 
 /// `cargo build --quiet --release ARGS` of the crate in `dir` with `CHI_BUNDLE` naming
-/// `bundle`, holding `lock` (builds of one crate share its target directory); cargo's
-/// messages if it fails.
+/// `bundle`, then the artefact `built` copied to `out`; cargo's messages if it fails. Builds
+/// of one crate share its target directory, so the build and the copy hold `lock` (threads
+/// of this process) and a file lock in `dir` (other processes): no build can replace
+/// `built` before it is copied.
 pub(crate) fn cargo_build(
     lock: &Mutex<()>,
     dir: &Path,
     args: &[&str],
     bundle: &Path,
+    built: &Path,
+    out: &Path,
 ) -> Result<(), String> {
     let _one_at_a_time = lock.lock().unwrap_or_else(|e| e.into_inner());
     if !dir.join("Cargo.toml").exists() {
@@ -70,6 +71,15 @@ pub(crate) fn cargo_build(
             dir.display()
         ));
     }
+    let lock_file = std::fs::File::create(dir.join("target/.chi-build.lock"))
+        .or_else(|_| {
+            std::fs::create_dir_all(dir.join("target"))?;
+            std::fs::File::create(dir.join("target/.chi-build.lock"))
+        })
+        .map_err(|e| format!("cannot create the build lock in {}: {e}", dir.display()))?;
+    lock_file
+        .lock()
+        .map_err(|e| format!("cannot take the build lock in {}: {e}", dir.display()))?;
     let bundle = bundle
         .canonicalize()
         .map_err(|e| format!("bundle {}: {e}", bundle.display()))?;
@@ -83,21 +93,42 @@ pub(crate) fn cargo_build(
         .env_remove("RUSTFLAGS")
         .output()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
     }
+    copy_out(built, out).map_err(|e| format!("{e:#}"))
 }
 
-/// Copies a built image to `out` (its directory made if need be).
+/// Copies a built image to `out` (its directory made if need be) through a temporary file
+/// and a rename, so a process still running the old `out` keeps it and no reader ever sees
+/// half a file.
 pub(crate) fn copy_out(built: &Path, out: &Path) -> anyhow::Result<()> {
-    if let Some(parent) = out.parent() {
-        std::fs::create_dir_all(parent)?;
+    let bytes = std::fs::read(built).with_context(|| format!("cannot read {}", built.display()))?;
+    write_new(out, &bytes)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(out, std::fs::Permissions::from_mode(0o755))
+            .with_context(|| format!("cannot make {} executable", out.display()))?;
     }
-    std::fs::copy(built, out)
-        .with_context(|| format!("copy {} to {}", built.display(), out.display()))?;
     Ok(())
+}
+
+/// Writes `bytes` to `path` (its directory made if need be) through a temporary file beside
+/// it and a rename.
+pub(crate) fn write_new(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".tmp{}-{n}", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("cannot move {} to {}", tmp.display(), path.display()))
 }
 
 /// What of a failed build's output a user needs: the firmware build script's own message

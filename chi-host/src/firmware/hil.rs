@@ -7,7 +7,8 @@ use chi_embedded::bundle::frame::stored_crc;
 use chi_embedded::checksum::CRC32;
 
 use super::client::Client;
-use crate::env::Env;
+use crate::env::{Env, Step};
+use crate::rollout::{Driver, rollout};
 
 /// One episode controlled by the board.
 #[derive(Clone, Debug)]
@@ -83,31 +84,59 @@ pub fn episode<const S: usize, const A: usize>(
         check_runs(r, bytes, "reference")?;
         r.reset(seed)?;
     }
-    let mut state = env.reset(seed);
-    let mut report = HilReport {
-        ret: 0.0,
-        steps: 0,
-        terminated: false,
-        actions_crc: 0,
-        states: vec![state.to_vec()],
-        ticks: Vec::new(),
-        iterations: Vec::new(),
-        mismatches: 0,
-        first_mismatch: None,
-        mean_difference: 0.0,
-        max_difference: 0.0,
+    let mut hil = Hil {
+        board,
+        reference: reference.map(|(r, _)| r),
+        report: HilReport {
+            ret: 0.0,
+            steps: 0,
+            terminated: false,
+            actions_crc: 0,
+            states: Vec::new(),
+            ticks: Vec::new(),
+            iterations: Vec::new(),
+            mismatches: 0,
+            first_mismatch: None,
+            mean_difference: 0.0,
+            max_difference: 0.0,
+        },
+        action_bytes: Vec::new(),
+        difference: 0.0,
     };
-    let mut crc = CRC32.digest();
-    let mut difference = 0.0f64;
-    loop {
-        report.steps += 1;
-        let step = report.steps;
-        let (got, ticks, iterations) = action::<A>(board, &state)
+    let outcome = rollout(env, seed, &mut hil)?;
+    let Hil {
+        mut report,
+        action_bytes,
+        difference,
+        ..
+    } = hil;
+    report.ret = outcome.ret;
+    report.steps = outcome.steps;
+    report.terminated = outcome.terminated;
+    report.actions_crc = CRC32.checksum(&action_bytes);
+    report.mean_difference = (difference / f64::from(report.steps * A as u32).max(1.0)) as f32;
+    Ok(report)
+}
+
+/// An episode driven by the board, each action checked against the reference's.
+struct Hil<'c> {
+    board: &'c mut Client,
+    reference: Option<&'c mut Client>,
+    report: HilReport,
+    /// The bits of every action, in order, for the episode's CRC.
+    action_bytes: Vec<u8>,
+    difference: f64,
+}
+
+impl<const S: usize, const A: usize> Driver<S, A> for Hil<'_> {
+    fn act(&mut self, step: u32, state: &[f32; S]) -> anyhow::Result<[f32; A]> {
+        let (got, ticks, iterations) = action::<A>(self.board, state)
             .map_err(|e| e.context(format!("the board at step {step}")))?;
+        let report = &mut self.report;
         report.ticks.push(ticks);
         report.iterations.push(iterations);
-        if let Some((r, _)) = reference.as_mut() {
-            let (want, _, _) = action::<A>(r, &state)
+        if let Some(r) = self.reference.as_mut() {
+            let (want, _, _) = action::<A>(r, state)
                 .map_err(|e| e.context(format!("the reference at step {step}")))?;
             if got.map(f32::to_bits) != want.map(f32::to_bits) {
                 report.mismatches += 1;
@@ -117,23 +146,27 @@ pub fn episode<const S: usize, const A: usize>(
             }
             for (g, w) in got.iter().zip(&want) {
                 let d = (g - w).abs();
-                difference += f64::from(d);
+                self.difference += f64::from(d);
                 report.max_difference = report.max_difference.max(d);
             }
         }
         for a in got {
-            crc.update(&a.to_bits().to_le_bytes());
+            self.action_bytes.extend(a.to_bits().to_le_bytes());
         }
-        let outcome = env.step(&got);
-        report.ret += outcome.reward;
-        state = outcome.obs;
-        report.states.push(state.to_vec());
-        if outcome.terminated || outcome.truncated {
-            report.terminated = outcome.terminated;
-            break;
-        }
+        Ok(got)
     }
-    report.actions_crc = crc.finalize();
-    report.mean_difference = (difference / f64::from(report.steps * A as u32).max(1.0)) as f32;
-    Ok(report)
+
+    fn observe(
+        &mut self,
+        _step: u32,
+        state: &[f32; S],
+        _action: &[f32; A],
+        outcome: &Step<S>,
+    ) -> anyhow::Result<()> {
+        if self.report.states.is_empty() {
+            self.report.states.push(state.to_vec());
+        }
+        self.report.states.push(outcome.obs.to_vec());
+        Ok(())
+    }
 }

@@ -1,6 +1,6 @@
-//! The board's twin on the workstation: `chi-host/twin`, built for one bundle (its sizes
-//! from the bundle's header, as the firmware's), serving the link protocol over its stdin and
-//! stdout. Its actions are the board's bit for bit, so the host checks a board against it and
+//! The board's twin on the workstation: `chi-host/twin`, built for one set of sizes (from
+//! a bundle's header, as the firmware's), serving the link protocol over its stdin and
+//! stdout for the bundle it is started on. Its actions are the board's bit for bit, so the host checks a board against it and
 //! runs any bundle's controller as the board would, whatever its sizes.
 
 use std::path::{Path, PathBuf};
@@ -16,16 +16,37 @@ pub fn twin_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("twin")
 }
 
-/// Builds the twin of `bundle` and copies it to `out`.
-pub fn build(bundle: &Path, out: &Path) -> anyhow::Result<()> {
+/// The twin for bundles of `bundle`'s sizes and task, built if need be. One executable
+/// serves every bundle of the same sizes (it reads the bundle when it starts), so the f32 and
+/// int8 bundles of a run, or a run's bundles after more training, share one build: it lives
+/// at `target/twin/bin/chi-twin-<key>`, the key a CRC of the sizes the bundle's header gives.
+pub fn executable(bundle: &Path) -> anyhow::Result<PathBuf> {
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let bytes =
+        std::fs::read(bundle).with_context(|| format!("cannot read {}", bundle.display()))?;
+    let sizes = chi_embedded::codegen::generate(&bytes)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", bundle.display()))?
+        .source;
+    let key = format!(
+        "{:08x}",
+        chi_embedded::checksum::CRC32.checksum(sizes.as_bytes())
+    );
     let target = twin_dir().join("../../target/twin");
+    let exe = target.join(format!("bin/chi-twin-{key}"));
+    // The build reads its sizes from a bundle of its own that never changes, so a second
+    // build of the same sizes is cargo's no-op (its sources unchanged), not a recompile.
+    let sizes_bundle = target.join(format!("sizes/{key}.chib"));
+    if !sizes_bundle.exists() {
+        super::build::write_new(&sizes_bundle, &bytes)?;
+    }
     let target = target.to_string_lossy();
     super::build::cargo_build(
         &ONE_AT_A_TIME,
         &twin_dir(),
         &["--target-dir", &target],
-        bundle,
+        &sizes_bundle,
+        &twin_dir().join("../../target/twin/release/chi-twin"),
+        &exe,
     )
     .map_err(|stderr| {
         anyhow::anyhow!(
@@ -33,7 +54,7 @@ pub fn build(bundle: &Path, out: &Path) -> anyhow::Result<()> {
             bundle.display()
         )
     })?;
-    super::build::copy_out(&twin_dir().join("../../target/twin/release/chi-twin"), out)
+    Ok(exe)
 }
 
 /// A running twin; killed when dropped.
@@ -44,19 +65,15 @@ pub struct Twin {
 }
 
 impl Twin {
-    /// Builds the twin of `bundle` (into `dir`) and starts it.
-    pub fn start(bundle: &Path, dir: &Path) -> anyhow::Result<Self> {
-        let stem = bundle
-            .file_stem()
-            .map_or_else(|| "bundle".into(), |s| s.to_string_lossy().into_owned());
-        let exe = dir.join(format!("chi-twin-{stem}-{}", std::process::id()));
-        build(bundle, &exe)?;
-        Self::spawn(&exe)
+    /// Starts the twin of `bundle`, built first if need be ([`executable`]).
+    pub fn start(bundle: &Path) -> anyhow::Result<Self> {
+        Self::spawn(&executable(bundle)?, bundle)
     }
 
-    /// Starts a built twin.
-    pub fn spawn(exe: &Path) -> anyhow::Result<Self> {
+    /// Starts a built twin `exe` on `bundle`.
+    pub fn spawn(exe: &Path, bundle: &Path) -> anyhow::Result<Self> {
         let mut child = Command::new(exe)
+            .arg(bundle)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

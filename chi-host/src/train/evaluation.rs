@@ -1,7 +1,9 @@
 //! Noise-free episodes of a run's agent as trained: evaluation, the planners at other
 //! iteration counts, and the random policy and host CHI a board's return is normalised by.
 
-use anyhow::Result;
+use std::marker::PhantomData;
+
+use anyhow::{Context, Result};
 use chi_embedded::budget::Unlimited;
 use chi_embedded::controller::Controller;
 use chi_embedded::rng::ChiRng;
@@ -9,8 +11,9 @@ use chi_embedded::rng::ChiRng;
 use super::Run;
 use super::agents::{HostCem, HostChi};
 use crate::config::{AgentKind, PLANNER_SAMPLES};
-use crate::env::Env;
+use crate::env::Step;
 use crate::host_nets::{HostEnsemble, HostPolicy};
+use crate::rollout::{Driver, rollout};
 use crate::world::{GoalProgress, World};
 
 /// One noise-free episode of an evaluation.
@@ -37,7 +40,9 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
                 let mut chi = self.controller(seed)?;
                 let mut env = W::env(&self.task, &self.config)?;
                 Ok(self
-                    .evaluation(&mut env, seed, |s| chi.act(s, &mut Unlimited).action)
+                    .evaluation(&mut env, seed, |s: &[f32; S]| {
+                        Ok(chi.act(s, &mut Unlimited).action)
+                    })?
                     .ret)
             })
             .collect()
@@ -70,15 +75,17 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
                             seed,
                         );
                         self.follow_sac(&mut chi)?;
-                        self.evaluation(&mut env, seed, |s| chi.act(s, &mut Unlimited).action)
-                            .ret
+                        self.evaluation(&mut env, seed, |s: &[f32; S]| {
+                            Ok(chi.act(s, &mut Unlimited).action)
+                        })?
+                        .ret
                     }
                     AgentKind::Cem | AgentKind::Sac => {
                         let mut planner = self.config.cem.planner;
                         planner.iterations = iterations;
                         spec.header.controller.planner = planner;
                         let mut cem = HostCem::new(HostEnsemble::from_spec(&spec), self.task, seed);
-                        self.evaluation(&mut env, seed, |s| cem.act(&planner, s))
+                        self.evaluation(&mut env, seed, |s: &[f32; S]| Ok(cem.act(&planner, s)))?
                             .ret
                     }
                 })
@@ -95,9 +102,9 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
                 let mut rng = ChiRng::new(seed);
                 let mut env = W::env(&self.task, &self.config)?;
                 Ok(self
-                    .evaluation(&mut env, seed, |_| {
-                        core::array::from_fn(|_| rng.symmetric_uniform())
-                    })
+                    .evaluation(&mut env, seed, |_: &[f32; S]| {
+                        Ok(core::array::from_fn(|_| rng.symmetric_uniform()))
+                    })?
                     .ret)
             })
             .collect()
@@ -111,10 +118,12 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
             .map(|e| {
                 let seed = u64::from(e);
                 let mut env = W::env(&self.task, &self.config)?;
-                Ok(match self.agent {
+                match self.agent {
                     AgentKind::Chi => {
                         let mut chi = self.controller(seed)?;
-                        self.evaluation(&mut env, seed, |s| chi.act(s, &mut Unlimited).action)
+                        self.evaluation(&mut env, seed, |s: &[f32; S]| {
+                            Ok(chi.act(s, &mut Unlimited).action)
+                        })
                     }
                     AgentKind::Cem => {
                         let mut cem = HostCem::new(
@@ -122,26 +131,19 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
                             self.task,
                             seed,
                         );
-                        self.evaluation(&mut env, seed, |s| cem.act(&self.config.cem.planner, s))
+                        self.evaluation(&mut env, seed, |s: &[f32; S]| {
+                            Ok(cem.act(&self.config.cem.planner, s))
+                        })
                     }
                     AgentKind::Sac => {
                         let mut rng = ChiRng::new(seed);
-                        let mut failed = None;
-                        let evaluation = self.evaluation(&mut env, seed, |s| {
-                            match self.sac.act(s, true, &mut rng) {
-                                Ok(a) => core::array::from_fn(|i| a.get(i).copied().unwrap_or(0.0)),
-                                Err(e) => {
-                                    failed.get_or_insert(e);
-                                    [0.0; A]
-                                }
-                            }
-                        });
-                        if let Some(e) = failed {
-                            return Err(e);
-                        }
-                        evaluation
+                        self.evaluation(&mut env, seed, |s: &[f32; S]| {
+                            let a = self.sac.act(s, true, &mut rng)?;
+                            <[f32; A]>::try_from(a.as_slice())
+                                .with_context(|| format!("SAC gave {} actions, not {A}", a.len()))
+                        })
                     }
-                })
+                }
             })
             .collect()
     }
@@ -151,25 +153,52 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
         &self,
         env: &mut W::Env,
         seed: u64,
-        mut policy: impl FnMut(&[f32; S]) -> [f32; A],
-    ) -> Evaluation {
-        let mut state = env.reset(seed);
-        let mut goal = GoalProgress::start::<S, A, W>(&state);
-        let (mut ret, mut steps) = (0.0, 0);
-        loop {
-            let step = env.step(&policy(&state));
-            ret += step.reward;
-            steps += 1;
-            state = step.obs;
-            goal.observe::<S, A, W>(steps, &state);
-            if step.terminated || step.truncated {
-                return Evaluation {
-                    ret,
-                    first_success: goal.first_success,
-                    closest: goal.closest,
-                    steps,
-                };
-            }
-        }
+        policy: impl FnMut(&[f32; S]) -> Result<[f32; A]>,
+    ) -> Result<Evaluation> {
+        let mut tracked = Tracked::<S, A, W, _> {
+            policy,
+            goal: None,
+            world: PhantomData,
+        };
+        let outcome = rollout(env, seed, &mut tracked)?;
+        let goal = tracked.goal.unwrap_or(GoalProgress {
+            closest: f32::NAN,
+            first_success: None,
+        });
+        Ok(Evaluation {
+            ret: outcome.ret,
+            first_success: goal.first_success,
+            closest: goal.closest,
+            steps: outcome.steps,
+        })
+    }
+}
+
+/// A policy, and how near its episode came to the goal.
+struct Tracked<const S: usize, const A: usize, W, P> {
+    policy: P,
+    goal: Option<GoalProgress>,
+    world: PhantomData<W>,
+}
+
+impl<const S: usize, const A: usize, W: World<S, A>, P> Driver<S, A> for Tracked<S, A, W, P>
+where
+    P: FnMut(&[f32; S]) -> Result<[f32; A]>,
+{
+    fn act(&mut self, _step: u32, state: &[f32; S]) -> Result<[f32; A]> {
+        (self.policy)(state)
+    }
+
+    fn observe(
+        &mut self,
+        step: u32,
+        state: &[f32; S],
+        _: &[f32; A],
+        outcome: &Step<S>,
+    ) -> Result<()> {
+        self.goal
+            .get_or_insert_with(|| GoalProgress::start::<S, A, W>(state))
+            .observe::<S, A, W>(step, &outcome.obs);
+        Ok(())
     }
 }

@@ -12,20 +12,19 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use chi_embedded::budget::Unlimited;
 use chi_embedded::bundle::owned::BundleSpec;
 use chi_embedded::bundle::{Dims, Header, Precision};
 use chi_embedded::controller::{Controller, ControllerConfig};
-use chi_embedded::dynamics::{Dynamics, Reward};
 use chi_embedded::rng::ChiRng;
 use chi_embedded::task::Task;
 
-use crate::config::{AgentKind, CounterfactualSource, TrainConfig};
+use crate::config::{AgentKind, TrainConfig};
 use crate::ensemble_trainer::EnsembleTrainer;
-use crate::env::Env;
+use crate::env::Step;
 use crate::figure1;
 use crate::host_nets::{HostEnsemble, HostPolicy, TerminalValue};
 use crate::replay::{Batch, ReplayBuffer};
+use crate::rollout::{Driver, rollout};
 use crate::sac::{Sac, SacLosses};
 use crate::tasks::point_mass::PointMass;
 use crate::world::{self, GoalProgress, World};
@@ -276,78 +275,35 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
         batch
     }
 
-    /// Rolls `count` action sequences drawn from `proposal` through the ensemble, sequence
-    /// `k` through member `k mod E`, and keeps every transition: the suboptimal and optimal
-    /// data the planner would otherwise throw away (Appendix G).
-    fn store_counterfactuals(
-        &mut self,
-        chi: &mut HostChi<W::Task, S, A>,
-        state: [f32; S],
-        proposal: &chi_embedded::plan::Plan<A, HORIZON>,
-        rng: &mut ChiRng,
-    ) {
-        let count = self.config.chi.counterfactual_per_step;
-        let members = Dynamics::<S, A>::members(chi.dynamics()).max(1);
-        let task = self.task;
-        let mut states = vec![state; count];
-        // A sequence that lands in a terminal state stores that transition as terminal and
-        // nothing after it (as MBPO's model rollouts do).
-        let mut alive = vec![true; count];
-        for (mean, std) in proposal.mean.iter().zip(&proposal.std) {
-            let actions: Vec<[f32; A]> = (0..count)
-                .map(|_| {
-                    core::array::from_fn(|d| (mean[d] + std[d] * rng.normal()).clamp(-1.0, 1.0))
-                })
-                .collect();
-            let mut next = states.clone();
-            for member in 0..members {
-                let rows: Vec<usize> = (member..count).step_by(members).collect();
-                let s: Vec<[f32; S]> = rows.iter().map(|&k| states[k]).collect();
-                let a: Vec<[f32; A]> = rows.iter().map(|&k| actions[k]).collect();
-                let mut n = s.clone();
-                chi.dynamics().predict(member, &s, &a, &mut n);
-                for (&k, n) in rows.iter().zip(n) {
-                    next[k] = n;
-                }
-            }
-            for (((s, a), n), live) in states.iter().zip(&actions).zip(&next).zip(&mut alive) {
-                if *live {
-                    let done = task.terminated(n);
-                    self.model.push(s, a, task.reward(s, a, n), n, done);
-                    *live = !done;
-                }
-            }
-            states = next;
-        }
-    }
-
     /// Runs one training episode, refits, logs and checkpoints.
     pub fn episode(&mut self) -> Result<EpisodeMetrics> {
         let started = Instant::now();
         let episode = self.episodes_done;
-        let mut act_rng = stream(self.seed, episode, 1);
-        let mut learn_rng = stream(self.seed, episode, 2);
-        let random = episode < self.config.random_episodes;
         let mut env = W::env(&self.task, &self.config)?;
-        let mut s = env.reset(self.seed ^ u64::from(episode));
-        let planner_seed = self.seed ^ (u64::from(episode) << 20);
-        let mut chi = match (self.agent, random) {
-            (AgentKind::Chi, false) => Some(self.controller(planner_seed)?),
-            _ => None,
+        let agent = agents::for_episode(self, episode, self.seed ^ (u64::from(episode) << 20))?;
+        let (env_steps, seed) = (self.env_steps, self.seed);
+        let mut training = Training {
+            run: self,
+            agent,
+            act_rng: stream(seed, episode, 1),
+            learn_rng: stream(seed, episode, 2),
+            goal: None,
+            losses: SacLosses::default(),
+            updates: 0,
         };
-        let mut cem = match (self.agent, random) {
-            (AgentKind::Cem, false) => Some(HostCem::new(
-                HostEnsemble::from_spec(&self.spec(PLANNER_SAMPLES as u32)?),
-                self.task,
-                planner_seed,
-            )),
-            _ => None,
-        };
-        let mut goal = GoalProgress::start::<S, A, W>(&s);
+        let outcome = rollout(&mut env, seed ^ u64::from(episode), &mut training)?;
+        let Training {
+            mut agent,
+            mut learn_rng,
+            goal,
+            losses,
+            updates,
+            ..
+        } = training;
         let mut m = EpisodeMetrics {
             episode,
-            env_steps: self.env_steps,
-            ret: 0.0,
+            env_steps,
+            ret: outcome.ret,
             first_success: 0,
             closest: f32::NAN,
             plan_shift: 0.0,
@@ -356,84 +312,18 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
             early_exit: 0.0,
             iterations: 0.0,
             model_nll: f32::NAN,
-            critic_loss: 0.0,
-            actor_loss: 0.0,
+            critic_loss: losses.critic / updates.max(1) as f32,
+            actor_loss: losses.actor / updates.max(1) as f32,
             seconds: 0.0,
         };
-        let (mut losses, mut updates) = (SacLosses::default(), 0u32);
-        let mut snapshot = None;
-        let steps = self.config.episode_steps;
-        for t in 1..=steps {
-            let action: [f32; A] = if random {
-                core::array::from_fn(|_| act_rng.symmetric_uniform())
-            } else if let Some(chi) = chi.as_mut() {
-                self.follow_sac(chi)?;
-                let d = chi.act(&s, &mut Unlimited);
-                if t == 1 && W::FIGURE1 {
-                    let posterior_states = chi.expected_states(&s, &d.posterior);
-                    snapshot = W::snapshot(episode, &s, &d, posterior_states);
-                }
-                m.plan_shift += d.posterior.mean_distance(&d.amortised);
-                m.plan_kl += d.amortised.kl_divergence(&d.posterior);
-                m.amortised_std += d.amortised.first_std_max();
-                m.early_exit += f32::from(u8::from(d.early_exit));
-                m.iterations += d.refinement.iterations as f32;
-                if self.config.chi.counterfactual {
-                    let proposal = match self.config.chi.counterfactual_source {
-                        CounterfactualSource::Amortised => d.amortised,
-                        CounterfactualSource::Posterior => d.posterior,
-                    };
-                    self.store_counterfactuals(chi, s, &proposal, &mut act_rng);
-                }
-                let noise = self.config.chi.action_noise;
-                d.action
-                    .map(|a| (a + noise * act_rng.normal()).clamp(-1.0, 1.0))
-            } else if let Some(cem) = cem.as_mut() {
-                let noise = self.config.cem.action_noise;
-                cem.act(&self.config.cem.planner, &s)
-                    .map(|a| (a + noise * act_rng.normal()).clamp(-1.0, 1.0))
-            } else {
-                let a = self.sac.act(&s, false, &mut act_rng)?;
-                <[f32; A]>::try_from(a.as_slice())
-                    .with_context(|| format!("SAC gave {} actions, not {A}", a.len()))?
-            };
-            let step = env.step(&action);
-            self.real
-                .push(&s, &action, step.reward, &step.obs, step.terminated);
-            self.env_steps += 1;
-            m.ret += step.reward;
-            goal.observe::<S, A, W>(t, &step.obs);
-            s = step.obs;
-            if self.agent != AgentKind::Cem && self.real.len() >= self.config.sac.batch {
-                for _ in 0..self.config.updates_per_step {
-                    let batch = self.sac_batch(&mut learn_rng);
-                    let l = self.sac.update(&batch, &mut learn_rng)?;
-                    losses.critic += l.critic;
-                    losses.actor += l.actor;
-                    updates += 1;
-                }
-            }
-            if step.terminated || step.truncated {
-                break;
-            }
+        let snapshot = agent.finish(&mut m, outcome.steps);
+        if let Some(goal) = goal {
+            m.first_success = goal.first_success.unwrap_or(0);
+            m.closest = goal.closest;
         }
-        if self.agent != AgentKind::Sac {
+        if self.agent.learns_model() {
             m.model_nll = self.ensemble.fit(&self.real, &mut learn_rng)?;
         }
-        let n = steps.max(1) as f32;
-        for v in [
-            &mut m.plan_shift,
-            &mut m.plan_kl,
-            &mut m.amortised_std,
-            &mut m.early_exit,
-            &mut m.iterations,
-        ] {
-            *v /= n;
-        }
-        m.first_success = goal.first_success.unwrap_or(0);
-        m.closest = goal.closest;
-        m.critic_loss = losses.critic / updates.max(1) as f32;
-        m.actor_loss = losses.actor / updates.max(1) as f32;
         m.env_steps = self.env_steps;
         m.seconds = started.elapsed().as_secs_f32();
         self.episodes_done += 1;
@@ -446,5 +336,54 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
         }
         self.save()?;
         Ok(m)
+    }
+}
+
+/// One training episode in progress: the agent acts, every transition goes to the replay
+/// buffer, and SAC learns after every step.
+struct Training<'r, const S: usize, const A: usize, W: World<S, A>> {
+    run: &'r mut Run<S, A, W>,
+    agent: Box<dyn agents::Agent<S, A, W>>,
+    act_rng: ChiRng,
+    learn_rng: ChiRng,
+    goal: Option<GoalProgress>,
+    losses: SacLosses,
+    updates: u32,
+}
+
+impl<const S: usize, const A: usize, W: World<S, A>> Driver<S, A> for Training<'_, S, A, W> {
+    fn act(&mut self, step: u32, state: &[f32; S]) -> Result<[f32; A]> {
+        self.agent.act(self.run, step, state, &mut self.act_rng)
+    }
+
+    fn observe(
+        &mut self,
+        step: u32,
+        state: &[f32; S],
+        action: &[f32; A],
+        outcome: &Step<S>,
+    ) -> Result<()> {
+        let run = &mut *self.run;
+        run.real.push(
+            state,
+            action,
+            outcome.reward,
+            &outcome.obs,
+            outcome.terminated,
+        );
+        run.env_steps += 1;
+        self.goal
+            .get_or_insert_with(|| GoalProgress::start::<S, A, W>(state))
+            .observe::<S, A, W>(step, &outcome.obs);
+        if run.agent.learns_policy() && run.real.len() >= run.config.sac.batch {
+            for _ in 0..run.config.updates_per_step {
+                let batch = run.sac_batch(&mut self.learn_rng);
+                let l = run.sac.update(&batch, &mut self.learn_rng)?;
+                self.losses.critic += l.critic;
+                self.losses.actor += l.actor;
+                self.updates += 1;
+            }
+        }
+        Ok(())
     }
 }

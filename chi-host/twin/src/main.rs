@@ -1,6 +1,7 @@
-//! The twin of a board: the controller of the bundle it was built with, at that bundle's
-//! sizes, behind the same link server as the firmware's hil job, reading request frames on
-//! stdin and writing replies on stdout until stdin ends. chi-embedded's portable kernels
+//! The twin of a board: the controller of the bundle named on its command line, at the sizes
+//! it was built for (from a bundle's header, as the firmware's), behind the same link server
+//! as the firmware's hil job, reading request frames on stdin and writing replies on stdout
+//! until stdin ends. chi-embedded's portable kernels
 //! compute what the board's Cortex-M4 kernels do bit for bit, so the host checks a board (or
 //! QEMU) against this process, and runs a bundle's controller exactly as the board would
 //! (`chi run`, the int8 check of `chi export`), whatever the bundle's sizes.
@@ -12,18 +13,39 @@ use chi_embedded::link::{ControllerHandler, Info, Server};
 
 include!(concat!(env!("OUT_DIR"), "/sizes.rs"));
 
-/// The bundle, 16-aligned as in flash.
-#[repr(C, align(16))]
-struct Aligned<T: ?Sized>(T);
+/// `path`'s bytes, 16-aligned as a bundle lies in flash, for the life of the process.
+fn read_aligned(path: &str) -> std::io::Result<&'static [u8]> {
+    let bytes = std::fs::read(path)?;
+    let mut words = vec![0u128; bytes.len().div_ceil(16)];
+    let aligned: &mut [u8] = as_bytes_mut(&mut words);
+    aligned[..bytes.len()].copy_from_slice(&bytes);
+    let words: &'static mut [u128] = Box::leak(words.into_boxed_slice());
+    Ok(&as_bytes_mut(words)[..bytes.len()])
+}
 
-static BYTES: &Aligned<[u8]> = &Aligned(*include_bytes!(concat!(env!("OUT_DIR"), "/bundle.chib")));
+/// The bytes of `words`.
+fn as_bytes_mut(words: &mut [u128]) -> &mut [u8] {
+    // SAFETY: u8 has no alignment or validity requirement and the length covers exactly the
+    // words' bytes.
+    unsafe { std::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u8>(), words.len() * 16) }
+}
 
 fn main() -> ExitCode {
-    let bytes = &BYTES.0;
+    let Some(path) = std::env::args().nth(1) else {
+        eprintln!("usage: chi-twin BUNDLE (a bundle of the sizes this twin was built for)");
+        return ExitCode::FAILURE;
+    };
+    let bytes = match read_aligned(&path) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("chi-twin: cannot read {path}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let bundle = match Bundle::parse(bytes) {
         Ok(b) => b,
         Err(e) => {
-            eprintln!("chi-twin: bundle refused: {e}");
+            eprintln!("chi-twin: bundle {path} refused: {e}");
             return ExitCode::FAILURE;
         }
     };
