@@ -13,6 +13,7 @@ pub mod export;
 pub mod figure1;
 pub mod firmware;
 pub mod host_nets;
+pub mod mlp;
 pub mod optim;
 pub mod params;
 pub mod plot;

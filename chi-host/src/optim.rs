@@ -14,6 +14,36 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use candle_core::{Device, Tensor, Var};
 
+use crate::mlp::Mlp;
+
+/// One AdamW step of the floats `w` with gradient `g` and moments `m`, `v`, in place:
+/// `corrections` are `1 - beta^t` of both moments, `decay` is `1 - lr wd`.
+pub fn adam_update(
+    w: &mut [f32],
+    g: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    corrections: [f64; 2],
+    lr: f64,
+    decay: f64,
+) {
+    let [c1, c2] = corrections;
+    for (((w, g), m), v) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+        // m = m b1 + g (1 - b1); v = v b2 + g^2 (1 - b2);
+        // w = w (1 - lr wd) - lr (m / c1) / (sqrt(v / c2) + eps).
+        *m = affine(*m, BETA1, 0.0) + affine(*g, 1.0 - BETA1, 0.0);
+        *v = affine(*v, BETA2, 0.0) + affine(*g * *g, 1.0 - BETA2, 0.0);
+        let update = affine(*m, 1.0 / c1, 0.0) / affine(affine(*v, 1.0 / c2, 0.0).sqrt(), 1.0, EPS);
+        *w = affine(*w, decay, 0.0) - affine(update, lr, 0.0);
+    }
+}
+
+/// `1 - beta^t` for both moments at step `t`.
+pub fn corrections(step: u64) -> [f64; 2] {
+    let t = step as i32;
+    [1.0 - BETA1.powi(t), 1.0 - BETA2.powi(t)]
+}
+
 /// AdamW over a fixed set of variables.
 pub struct Adam {
     vars: Vec<Var>,
@@ -51,8 +81,7 @@ impl Adam {
     pub fn backward_step(&mut self, loss: &Tensor) -> Result<()> {
         let grads = loss.backward()?;
         self.step += 1;
-        let t = self.step as i32;
-        let (c1, c2) = (1.0 - BETA1.powi(t), 1.0 - BETA2.powi(t));
+        let [c1, c2] = corrections(self.step);
         let (lr, decay) = (
             self.learning_rate,
             1.0 - self.learning_rate * self.weight_decay,
@@ -68,15 +97,7 @@ impl Adam {
                     w.len()
                 );
             }
-            for (((w, g), m), v) in w.iter_mut().zip(&g).zip(m.iter_mut()).zip(v.iter_mut()) {
-                // m = m b1 + g (1 - b1); v = v b2 + g^2 (1 - b2);
-                // w = w (1 - lr wd) - lr (m / c1) / (sqrt(v / c2) + eps).
-                *m = affine(*m, BETA1, 0.0) + affine(*g, 1.0 - BETA1, 0.0);
-                *v = affine(*v, BETA2, 0.0) + affine(*g * *g, 1.0 - BETA2, 0.0);
-                let update =
-                    affine(*m, 1.0 / c1, 0.0) / affine(affine(*v, 1.0 / c2, 0.0).sqrt(), 1.0, EPS);
-                *w = affine(*w, decay, 0.0) - affine(update, lr, 0.0);
-            }
+            adam_update(&mut w, &g, m, v, [c1, c2], lr, decay);
             var.set(&Tensor::from_vec(w, var.shape(), &Device::Cpu)?)?;
         }
         Ok(())
@@ -131,6 +152,109 @@ impl Adam {
             .first()
             .copied()
             .unwrap_or(0.0) as u64;
+        Ok(())
+    }
+}
+
+/// AdamW over the layers of some [`Mlp`]s (one optimiser for both critics, say), its moments
+/// in the open like [`Adam`]'s and saved in the same format: moment `i` belongs to the `i`-th
+/// tensor in the order weight, bias of each layer, network by network.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MlpAdam {
+    first: Vec<Vec<f32>>,
+    second: Vec<Vec<f32>>,
+    step: u64,
+    learning_rate: f64,
+    weight_decay: f64,
+}
+
+impl MlpAdam {
+    /// An optimiser for `nets`, moments zero.
+    pub fn new(nets: &[&Mlp], learning_rate: f64, weight_decay: f64) -> Self {
+        let zeros: Vec<Vec<f32>> = nets
+            .iter()
+            .flat_map(|n| &n.layers)
+            .flat_map(|l| [vec![0.0; l.weight.len()], vec![0.0; l.bias.len()]])
+            .collect();
+        Self {
+            first: zeros.clone(),
+            second: zeros,
+            step: 0,
+            learning_rate,
+            weight_decay,
+        }
+    }
+
+    /// One step of every layer of `nets` (the networks it was made for, in that order) with
+    /// their accumulated gradients, which are then zeroed.
+    pub fn step(&mut self, nets: &mut [&mut Mlp]) {
+        self.step += 1;
+        let c = corrections(self.step);
+        let (lr, decay) = (
+            self.learning_rate,
+            1.0 - self.learning_rate * self.weight_decay,
+        );
+        let tensors = nets
+            .iter_mut()
+            .flat_map(|n| n.layers.iter_mut())
+            .flat_map(|l| {
+                [
+                    (&mut l.weight, &mut l.weight_grad),
+                    (&mut l.bias, &mut l.bias_grad),
+                ]
+            });
+        for ((w, g), (m, v)) in tensors.zip(self.first.iter_mut().zip(&mut self.second)) {
+            adam_update(w, g, m, v, c, lr, decay);
+            g.fill(0.0);
+        }
+    }
+
+    /// Writes the moments and the step count (the format of [`Adam::save`]).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let mut map = HashMap::new();
+        for (i, (m, v)) in self.first.iter().zip(&self.second).enumerate() {
+            let tensor = |x: &Vec<f32>| Tensor::from_slice(x, x.len(), &Device::Cpu);
+            map.insert(format!("m{i}"), tensor(m)?);
+            map.insert(format!("v{i}"), tensor(v)?);
+        }
+        map.insert(
+            "step".into(),
+            Tensor::new(&[self.step as f64], &Device::Cpu)?,
+        );
+        candle_core::safetensors::save(&map, path)
+            .with_context(|| format!("writing {}", path.display()))
+    }
+
+    /// Restores what [`MlpAdam::save`] (or [`Adam::save`] for the same tensors) wrote.
+    pub fn load(&mut self, path: &Path) -> Result<()> {
+        let map = candle_core::safetensors::load(path, &Device::Cpu)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let get = |k: &str| {
+            map.get(k)
+                .with_context(|| format!("{} lacks '{k}'", path.display()))
+        };
+        let floats = |k: &str, len: usize| -> Result<Vec<f32>> {
+            let v = get(k)?
+                .flatten_all()?
+                .to_vec1::<f32>()
+                .with_context(|| format!("{}: optimiser state {k}", path.display()))?;
+            if v.len() != len {
+                bail!("{}: optimiser state {k} has another shape", path.display());
+            }
+            Ok(v)
+        };
+        let mut first = Vec::with_capacity(self.first.len());
+        let mut second = Vec::with_capacity(self.second.len());
+        for (i, m) in self.first.iter().enumerate() {
+            first.push(floats(&format!("m{i}"), m.len())?);
+            second.push(floats(&format!("v{i}"), m.len())?);
+        }
+        let step = get("step")?
+            .to_vec1::<f64>()?
+            .first()
+            .copied()
+            .unwrap_or(0.0);
+        (self.first, self.second, self.step) = (first, second, step as u64);
         Ok(())
     }
 }

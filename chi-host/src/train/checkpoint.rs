@@ -17,23 +17,8 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
     pub(super) fn save(&mut self) -> Result<()> {
         let dir = self.dir.join("checkpoint.tmp");
         fs::create_dir_all(&dir)?;
-        let [actor, critic, target] = self.sac.params();
-        actor.save(&dir.join("actor.safetensors"))?;
-        critic.save(&dir.join("critic.safetensors"))?;
-        target.save(&dir.join("target.safetensors"))?;
-        self.ensemble
-            .params()
-            .save(&dir.join("ensemble.safetensors"))?;
-        let [actor_opt, critic_opt] = self.sac.optimisers();
-        actor_opt.save(&dir.join("actor.adam.safetensors"))?;
-        critic_opt.save(&dir.join("critic.adam.safetensors"))?;
-        if let Some((params, opt)) = self.sac.value_state() {
-            params.save(&dir.join("value.safetensors"))?;
-            opt.save(&dir.join("value.adam.safetensors"))?;
-        }
-        self.ensemble
-            .optimiser()
-            .save(&dir.join("ensemble.adam.safetensors"))?;
+        self.sac.save(&dir)?;
+        self.ensemble.save(&dir)?;
         save_buffer(&self.real, &dir.join("real.bin"))?;
         save_buffer(&self.model, &dir.join("model.bin"))?;
         let norm = self.ensemble.normalisation();
@@ -85,29 +70,8 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
             );
         }
         let dir = self.dir.join("checkpoint");
-        let [actor, critic, target] = self.sac.params();
-        actor.load(&dir.join("actor.safetensors"))?;
-        critic.load(&dir.join("critic.safetensors"))?;
-        target.load(&dir.join("target.safetensors"))?;
-        self.ensemble
-            .params()
-            .load(&dir.join("ensemble.safetensors"))?;
-        let [actor_opt, critic_opt] = self.sac.optimisers();
-        actor_opt.load(&dir.join("actor.adam.safetensors"))?;
-        critic_opt.load(&dir.join("critic.adam.safetensors"))?;
-        if let Some((params, opt)) = self.sac.value_state() {
-            if !dir.join("value.safetensors").exists() {
-                bail!(
-                    "{} was saved without a value network, which its configuration asks for (it was trained when the value came from the critics): open it with the build that made it, or train anew",
-                    self.dir.display()
-                );
-            }
-            params.load(&dir.join("value.safetensors"))?;
-            opt.load(&dir.join("value.adam.safetensors"))?;
-        }
-        self.ensemble
-            .optimiser()
-            .load(&dir.join("ensemble.adam.safetensors"))?;
+        self.sac.load(&dir)?;
+        self.ensemble.load(&dir)?;
         self.real = load_buffer::<S, A>(&dir.join("real.bin"), self.config.replay_capacity)?;
         self.model = load_buffer::<S, A>(&dir.join("model.bin"), self.config.replay_capacity)?;
         let state: toml::Table = toml::from_str(&fs::read_to_string(dir.join("state.toml"))?)?;

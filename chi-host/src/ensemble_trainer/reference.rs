@@ -1,100 +1,19 @@
-//! Training the probabilistic ensemble (paper Appendix B): `E` members, each three hidden
-//! layers, predicting a Gaussian over the normalised *change* in state; trained by Gaussian
-//! negative log-likelihood with the log-variance softly bounded (PETS), each member on its
-//! own shuffle of the data.
+//! The ensemble's training as chi did it on candle, through candle's autograd: the reference
+//! the hand-written gradients of [`super::EnsembleTrainer`] are checked against.
 
 use anyhow::Result;
 use candle_core::{D, Device, Tensor};
 use candle_nn::Module;
 use chi_embedded::bundle::owned::OwnedMember;
-use chi_embedded::ensemble::LogVarBounds;
 use chi_embedded::nn::Activation;
 use chi_embedded::normaliser::normalise;
 use chi_embedded::rng::ChiRng;
-use serde::{Deserialize, Serialize};
 
 use crate::optim::Adam;
 use crate::params::{Dense, Params};
 use crate::replay::ReplayBuffer;
 
-/// Ensemble hyper-parameters.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct EnsembleConfig {
-    /// Members (paper Appendix B: 5).
-    pub members: usize,
-    /// Width of the three hidden layers (paper Appendix B: 350).
-    pub hidden: usize,
-    /// Hidden non-linearity (the paper does not say; ReLU is the cheapest on the board).
-    pub activation: Activation,
-    /// Epochs over the data at each refit (paper Appendix B: 10).
-    pub epochs: usize,
-    /// Batch size (paper Appendix B: 50).
-    pub batch: usize,
-    /// AdamW learning rate (PETS' value).
-    pub learning_rate: f64,
-    /// Soft bounds of the normalised log-variance.
-    pub log_var_bounds: LogVarBounds,
-}
-
-impl Default for EnsembleConfig {
-    fn default() -> Self {
-        Self {
-            members: 5,
-            hidden: 350,
-            activation: Activation::Relu,
-            epochs: 10,
-            batch: 50,
-            learning_rate: 1e-3,
-            log_var_bounds: LogVarBounds {
-                min: -10.0,
-                max: 0.5,
-            },
-        }
-    }
-}
-
-/// Input and target normalisation fitted on the data.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Normalisation {
-    /// Mean of `[s, a]`.
-    pub in_mean: Vec<f32>,
-    /// Reciprocal std of `[s, a]`.
-    pub in_inv_std: Vec<f32>,
-    /// Mean of `s' - s`.
-    pub out_mean: Vec<f32>,
-    /// Std of `s' - s`.
-    pub out_std: Vec<f32>,
-}
-
-fn mean_std(rows: &[f32], width: usize) -> (Vec<f32>, Vec<f32>) {
-    let n = (rows.len() / width.max(1)).max(1) as f64;
-    let mut mean = vec![0.0f64; width];
-    for row in rows.chunks_exact(width) {
-        mean.iter_mut()
-            .zip(row)
-            .for_each(|(m, x)| *m += f64::from(*x) / n);
-    }
-    let mut var = vec![0.0f64; width];
-    for row in rows.chunks_exact(width) {
-        var.iter_mut()
-            .zip(row)
-            .zip(&mean)
-            .for_each(|((v, x), m)| *v += (f64::from(*x) - m).powi(2) / n);
-    }
-    // A constant column (e.g. an action that never varied yet) keeps unit scale.
-    let std = var
-        .iter()
-        .map(|v| {
-            if v.sqrt() > 1e-6 {
-                v.sqrt() as f32
-            } else {
-                1.0
-            }
-        })
-        .collect();
-    (mean.iter().map(|m| *m as f32).collect(), std)
-}
+use super::{EnsembleConfig, Normalisation, mean_std, permutation};
 
 struct Member {
     hidden: [Dense; 3],
@@ -102,11 +21,10 @@ struct Member {
 }
 
 /// The ensemble and its optimiser.
-pub struct EnsembleTrainer {
+pub(super) struct EnsembleTrainer {
     config: EnsembleConfig,
     s_dim: usize,
     a_dim: usize,
-    params: Params,
     members: Vec<Member>,
     optimiser: Adam,
     norm: Normalisation,
@@ -155,47 +73,10 @@ impl EnsembleTrainer {
             config,
             s_dim,
             a_dim,
-            params,
             members,
             optimiser,
             norm,
         })
-    }
-
-    /// The hyper-parameters.
-    pub fn config(&self) -> &EnsembleConfig {
-        &self.config
-    }
-
-    /// The normalisation fitted at the last refit.
-    pub fn normalisation(&self) -> &Normalisation {
-        &self.norm
-    }
-
-    /// Restores the normalisation of a checkpoint.
-    pub fn set_normalisation(&mut self, norm: Normalisation) -> Result<()> {
-        let (i, s) = (self.s_dim + self.a_dim, self.s_dim);
-        if (
-            norm.in_mean.len(),
-            norm.in_inv_std.len(),
-            norm.out_mean.len(),
-            norm.out_std.len(),
-        ) != (i, i, s, s)
-        {
-            anyhow::bail!("normalisation of the wrong width");
-        }
-        self.norm = norm;
-        Ok(())
-    }
-
-    /// The variables, for checkpoints.
-    pub fn params(&self) -> &Params {
-        &self.params
-    }
-
-    /// The optimiser, for checkpoints.
-    pub fn optimiser(&mut self) -> &mut Adam {
-        &mut self.optimiser
     }
 
     /// Mean and soft-bounded log-variance of the normalised state change, member `e`.
@@ -324,74 +205,5 @@ impl EnsembleTrainer {
                 ])
             })
             .collect()
-    }
-}
-
-/// A uniformly random permutation of `0..n` (Fisher-Yates).
-pub fn permutation(n: usize, rng: &mut ChiRng) -> Vec<u32> {
-    let mut p: Vec<u32> = (0..n as u32).collect();
-    for i in (1..n).rev() {
-        let j = ((u64::from(rng.next_u32()) * (i as u64 + 1)) >> 32) as usize;
-        p.swap(i, j);
-    }
-    p
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chi_embedded::envs::point_mass::{Geometry, transition};
-
-    /// Transitions of the true point mass from random states and actions.
-    fn data(n: usize, seed: u64) -> ReplayBuffer {
-        let mut rng = ChiRng::new(seed);
-        let mut b = ReplayBuffer::new(2, 2, n);
-        for _ in 0..n {
-            let s = [
-                0.5 + 0.5 * rng.symmetric_uniform(),
-                0.5 + 0.5 * rng.symmetric_uniform(),
-            ];
-            let a = [rng.symmetric_uniform(), rng.symmetric_uniform()];
-            let n = transition(&Geometry::OPEN, &s, &a);
-            b.push(&s, &a, 0.0, &n, false);
-        }
-        b
-    }
-
-    #[test]
-    fn learns_the_point_mass_state_change() {
-        let config = EnsembleConfig {
-            members: 2,
-            hidden: 32,
-            epochs: 30,
-            ..Default::default()
-        };
-        let mut ens = EnsembleTrainer::new(config, 2, 2, 0).unwrap();
-        let train = data(1000, 1);
-        let test = data(300, 2);
-        let before = ens.evaluate(&test).unwrap();
-        ens.fit(&train, &mut ChiRng::new(3)).unwrap();
-        let after = ens.evaluate(&test).unwrap();
-        for (b, a) in before.iter().zip(&after) {
-            // Normalised NLL: 0 is a unit-variance fit; a good fit has log-variance well below 0.
-            assert!(*a < -2.0 && a < b, "member NLL {b} -> {a}");
-        }
-    }
-
-    #[test]
-    fn same_seed_same_weights() {
-        let config = EnsembleConfig {
-            members: 2,
-            hidden: 8,
-            epochs: 2,
-            ..Default::default()
-        };
-        let train = data(200, 1);
-        let run = || {
-            let mut e = EnsembleTrainer::new(config, 2, 2, 5).unwrap();
-            e.fit(&train, &mut ChiRng::new(6)).unwrap();
-            e.owned_members().unwrap()
-        };
-        assert_eq!(run(), run());
     }
 }

@@ -1,0 +1,728 @@
+//! Multi-layer perceptrons that train without a framework: forward and backward passes as
+//! a few large matrix products on the `gemm` crate into buffers allocated once, the bias
+//! and the activation fused into the pass over each product's output. At the widths chi trains
+//! (32 to 350) a framework's per-operation cost (a tensor allocated for every op, a graph
+//! built and walked for every loss) is a large share of a step; here a step is the
+//! products and one pass over each activation.
+//!
+//! Layout: row-major everywhere. A layer's weights are `out x in` (as candle's `Linear`
+//! and the bundle store them), a batch is `n x width`.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use candle_core::{Device, Tensor};
+use chi_embedded::bundle::owned::OwnedLayer;
+use chi_embedded::nn::Activation;
+use chi_embedded::rng::ChiRng;
+
+/// A dense layer `y = x W^T + b` and its gradients.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layer {
+    /// Inputs.
+    pub inputs: usize,
+    /// Outputs.
+    pub outputs: usize,
+    /// `outputs x inputs`, row-major.
+    pub weight: Vec<f32>,
+    /// `outputs`.
+    pub bias: Vec<f32>,
+    /// Gradient of the loss with respect to `weight` (accumulated by `backward`).
+    pub weight_grad: Vec<f32>,
+    /// Gradient with respect to `bias`.
+    pub bias_grad: Vec<f32>,
+}
+
+/// A strided view of a matrix for [`product`]: element `(r, c)` is `data[r rs + c cs]`.
+#[derive(Clone, Copy)]
+struct View<'a> {
+    data: &'a [f32],
+    rs: usize,
+    cs: usize,
+}
+
+impl View<'_> {
+    /// The largest index element `(rows - 1, cols - 1)` touches, plus one.
+    fn extent(&self, rows: usize, cols: usize) -> usize {
+        if rows == 0 || cols == 0 {
+            0
+        } else {
+            (rows - 1) * self.rs + (cols - 1) * self.cs + 1
+        }
+    }
+}
+
+/// `f(x)` of the activation (candle's formulas: SiLU is `x / (1 + e^-x)`).
+fn activate(f: Option<Activation>, x: f32) -> f32 {
+    match f {
+        None => x,
+        Some(Activation::Relu) => x.max(0.0),
+        Some(Activation::Silu) => x / (1.0 + (-x).exp()),
+        Some(Activation::Tanh) => x.tanh(),
+    }
+}
+
+/// `f'(x)` at a pre-activation `x` whose activation is `y`.
+fn derivative(f: Activation, x: f32, y: f32) -> f32 {
+    match f {
+        // Multiplying by a select, not branching: it vectorises, and the signs are random.
+        Activation::Relu => {
+            if y > 0.0 {
+                1.0
+            } else {
+                0.0
+            }
+        }
+        Activation::Silu => {
+            let s = 1.0 / (1.0 + (-x).exp());
+            s * (1.0 + x * (1.0 - s))
+        }
+        Activation::Tanh => 1.0 - y * y,
+    }
+}
+
+/// `dst (m x n, row-major) = [dst +] a (m x k) b (k x n)`.
+///
+/// # Panics
+/// If a view is shorter than its shape needs (a bug in this module, not bad data).
+fn product(dst: &mut [f32], m: usize, n: usize, k: usize, accumulate: bool, a: View, b: View) {
+    assert!(dst.len() >= m * n, "product output {m} x {n}");
+    assert!(a.data.len() >= a.extent(m, k), "product lhs {m} x {k}");
+    assert!(b.data.len() >= b.extent(k, n), "product rhs {k} x {n}");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            dst[..m * n].fill(0.0);
+        }
+        return;
+    }
+    // SAFETY: the asserts above keep every element gemm reads (a: m x k, b: k x n with
+    // the given strides) and writes (dst: m x n, row-major) inside its slice; dst does not
+    // alias a or b (it is a distinct &mut).
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            accumulate,
+            a.data.as_ptr(),
+            a.cs as isize,
+            a.rs as isize,
+            b.data.as_ptr(),
+            b.cs as isize,
+            b.rs as isize,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            // One thread: at these sizes (a 256 x 256 x 256 product is 0.1 ms) splitting a
+            // product between this machine's two cores cost more than it saved (a SAC update
+            // 3.6 ms on one thread, 5.7 ms on both), and so did running the twin critics side
+            // by side (3.8 against 4.7-5.2 ms).
+            gemm::Parallelism::None,
+        );
+    }
+}
+
+impl Layer {
+    /// A layer of the given weights (`outputs x inputs`) and bias.
+    ///
+    /// # Panics
+    /// If the lengths do not match the shape.
+    pub fn new(inputs: usize, outputs: usize, weight: Vec<f32>, bias: Vec<f32>) -> Self {
+        assert_eq!(weight.len(), inputs * outputs, "layer weight shape");
+        assert_eq!(bias.len(), outputs, "layer bias shape");
+        Self {
+            inputs,
+            outputs,
+            weight,
+            bias,
+            weight_grad: vec![0.0; inputs * outputs],
+            bias_grad: vec![0.0; outputs],
+        }
+    }
+
+    /// `y (n x outputs) = x (n x inputs) W^T + b`, then `activation` if one is given.
+    pub fn forward(&self, x: &[f32], n: usize, y: &mut [f32], activation: Option<Activation>) {
+        let (i, o) = (self.inputs, self.outputs);
+        let x = View {
+            data: x,
+            rs: i,
+            cs: 1,
+        };
+        // W^T (i x o): element (c, r) is W[r i + c].
+        let wt = View {
+            data: &self.weight,
+            rs: 1,
+            cs: i,
+        };
+        product(y, n, o, i, false, x, wt);
+        for row in y[..n * o].chunks_exact_mut(o) {
+            for (v, b) in row.iter_mut().zip(&self.bias) {
+                *v = activate(activation, *v + b);
+            }
+        }
+    }
+
+    /// Given `dy`, the gradient at this layer's output for the batch `x` it saw, adds the
+    /// gradients of the weights and bias (if `weights`), and writes the gradient at its input
+    /// into `dx` when asked.
+    pub fn backward(
+        &mut self,
+        x: &[f32],
+        n: usize,
+        dy: &[f32],
+        dx: Option<&mut [f32]>,
+        weights: bool,
+    ) {
+        let (i, o) = (self.inputs, self.outputs);
+        if weights {
+            self.weight_gradients(x, n, dy);
+        }
+        if let Some(dx) = dx {
+            // dX (n x i) = dY (n x o) W (o x i).
+            let dyv = View {
+                data: dy,
+                rs: o,
+                cs: 1,
+            };
+            let w = View {
+                data: &self.weight,
+                rs: i,
+                cs: 1,
+            };
+            product(dx, n, i, o, false, dyv, w);
+        }
+    }
+
+    fn weight_gradients(&mut self, x: &[f32], n: usize, dy: &[f32]) {
+        let (i, o) = (self.inputs, self.outputs);
+        // dW (o x i) += dY^T (o x n) X (n x i).
+        let dyt = View {
+            data: dy,
+            rs: 1,
+            cs: o,
+        };
+        let xv = View {
+            data: x,
+            rs: i,
+            cs: 1,
+        };
+        product(&mut self.weight_grad, o, i, n, true, dyt, xv);
+        for row in dy[..n * o].chunks_exact(o) {
+            for (g, d) in self.bias_grad.iter_mut().zip(row) {
+                *g += d;
+            }
+        }
+    }
+
+    /// Sets the gradients to zero.
+    pub fn zero_grad(&mut self) {
+        self.weight_grad.fill(0.0);
+        self.bias_grad.fill(0.0);
+    }
+
+    /// The layer as the bundle stores it.
+    pub fn owned(&self) -> OwnedLayer {
+        self.owned_rows(0..self.outputs)
+    }
+
+    /// Rows `rows` of the layer (one head of a combined output layer) as the bundle stores
+    /// them.
+    pub fn owned_rows(&self, rows: std::ops::Range<usize>) -> OwnedLayer {
+        OwnedLayer::f32(
+            rows.len(),
+            self.inputs,
+            self.weight[rows.start * self.inputs..rows.end * self.inputs].to_vec(),
+            self.bias[rows].to_vec(),
+        )
+    }
+}
+
+/// Layers with an activation between them (none after the last), and the activations of the
+/// last forward pass, which `backward` needs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mlp {
+    /// The layers, input first.
+    pub layers: Vec<Layer>,
+    /// The non-linearity after every layer but the last.
+    pub activation: Activation,
+    /// Each layer's name in checkpoints (`l0`, `l1`, ... unless set).
+    pub names: Vec<String>,
+    /// Pre-activations of the hidden layers in the last forward pass, where the activation's
+    /// derivative needs them (SiLU); `pre[l]` belongs with `acts[l]`.
+    pre: Vec<Vec<f32>>,
+    /// `acts[l]` is layer `l`'s input for the batch of the last forward pass (`acts[0]` the
+    /// batch itself); the last entry is the output.
+    acts: Vec<Vec<f32>>,
+    /// Rows of that batch.
+    rows: usize,
+    /// Gradient buffers, one a layer input.
+    grads: Vec<Vec<f32>>,
+}
+
+impl Mlp {
+    /// A network of `layers` with ReLU between them, each one's inputs the previous one's
+    /// outputs.
+    ///
+    /// # Panics
+    /// If the widths do not chain.
+    pub fn new(layers: Vec<Layer>) -> Self {
+        for pair in layers.windows(2) {
+            assert_eq!(pair[0].outputs, pair[1].inputs, "layer widths chain");
+        }
+        let n = layers.len();
+        Self {
+            layers,
+            activation: Activation::Relu,
+            names: (0..n).map(|k| format!("l{k}")).collect(),
+            pre: vec![Vec::new(); n + 1],
+            acts: vec![Vec::new(); n + 1],
+            rows: 0,
+            grads: vec![Vec::new(); n + 1],
+        }
+    }
+
+    /// Input width.
+    pub fn inputs(&self) -> usize {
+        self.layers.first().map_or(0, |l| l.inputs)
+    }
+
+    /// Output width.
+    pub fn outputs(&self) -> usize {
+        self.layers.last().map_or(0, |l| l.outputs)
+    }
+
+    /// The network on `x` (`n x inputs`); the output (`n x outputs`) stays until the next
+    /// forward pass, with what `backward` needs.
+    pub fn forward(&mut self, x: &[f32], n: usize) -> &[f32] {
+        assert_eq!(x.len(), n * self.inputs(), "network input shape");
+        self.rows = n;
+        self.acts[0].clear();
+        self.acts[0].extend_from_slice(x);
+        let last = self.layers.len().saturating_sub(1);
+        let f = self.activation;
+        for (l, layer) in self.layers.iter().enumerate() {
+            let (done, rest) = self.acts.split_at_mut(l + 1);
+            let out = &mut rest[0];
+            out.resize(n * layer.outputs, 0.0);
+            if l < last && f == Activation::Silu {
+                let pre = &mut self.pre[l + 1];
+                pre.resize(n * layer.outputs, 0.0);
+                layer.forward(&done[l], n, pre, None);
+                for (y, x) in out.iter_mut().zip(pre.iter()) {
+                    *y = activate(Some(f), *x);
+                }
+            } else {
+                layer.forward(&done[l], n, out, (l < last).then_some(f));
+            }
+        }
+        &self.acts[self.layers.len()]
+    }
+
+    /// The output of the last forward pass.
+    pub fn output(&self) -> &[f32] {
+        &self.acts[self.layers.len()]
+    }
+
+    /// Back-propagates `dy` (`n x outputs`, the loss's gradient at the last forward pass's
+    /// output): adds every layer's weight and bias gradients (if `weights`; a loss that
+    /// only passes through the network, as the actor's through the critics, needs none) and,
+    /// if `input_grad`, returns the gradient at the network's input.
+    pub fn backward(&mut self, dy: &[f32], input_grad: bool, weights: bool) -> Option<&[f32]> {
+        let n = self.rows;
+        assert_eq!(dy.len(), n * self.outputs(), "output gradient shape");
+        let count = self.layers.len();
+        self.grads[count].clear();
+        self.grads[count].extend_from_slice(dy);
+        for l in (0..count).rev() {
+            let (below, above) = self.grads.split_at_mut(l + 1);
+            let dy = &mut above[0];
+            let layer = &mut self.layers[l];
+            if l + 1 < count {
+                // Through the activation after layer l.
+                let f = self.activation;
+                let (ys, xs) = (&self.acts[l + 1], &self.pre[l + 1]);
+                if f == Activation::Silu {
+                    for ((g, y), x) in dy.iter_mut().zip(ys).zip(xs) {
+                        *g *= derivative(f, *x, *y);
+                    }
+                } else {
+                    for (g, y) in dy.iter_mut().zip(ys) {
+                        *g *= derivative(f, 0.0, *y);
+                    }
+                }
+            }
+            let want_dx = l > 0 || input_grad;
+            let dx = &mut below[l];
+            dx.resize(n * layer.inputs, 0.0);
+            layer.backward(
+                &self.acts[l],
+                n,
+                dy,
+                want_dx.then_some(dx.as_mut_slice()),
+                weights,
+            );
+        }
+        input_grad.then(|| self.grads[0].as_slice())
+    }
+
+    /// Sets every gradient to zero.
+    pub fn zero_grad(&mut self) {
+        for l in &mut self.layers {
+            l.zero_grad();
+        }
+    }
+}
+
+impl Mlp {
+    /// A network of `widths` (input first), every layer initialised as PyTorch's linear
+    /// layers are, `U(-1/sqrt(fan_in), 1/sqrt(fan_in))`, from `rng`: weights then bias, layer
+    /// by layer (the order [`crate::params::Params::linear`] draws in).
+    pub fn seeded(widths: &[usize], rng: &mut ChiRng) -> Self {
+        Self::new(
+            widths
+                .windows(2)
+                .map(|w| {
+                    let bound = 1.0 / (w[0] as f32).sqrt();
+                    let mut draw = |n: usize| -> Vec<f32> {
+                        (0..n).map(|_| bound * rng.symmetric_uniform()).collect()
+                    };
+                    let weight = draw(w[0] * w[1]);
+                    Layer::new(w[0], w[1], weight, draw(w[1]))
+                })
+                .collect(),
+        )
+    }
+
+    /// The network on `x` (`n x inputs`) without keeping anything for a backward pass.
+    pub fn infer(&self, x: &[f32], n: usize) -> Vec<f32> {
+        assert_eq!(x.len(), n * self.inputs(), "network input shape");
+        let mut h = x.to_vec();
+        let last = self.layers.len().saturating_sub(1);
+        for (l, layer) in self.layers.iter().enumerate() {
+            let mut out = vec![0.0; n * layer.outputs];
+            layer.forward(&h, n, &mut out, (l < last).then_some(self.activation));
+            h = out;
+        }
+        h
+    }
+
+    /// `self <- tau source + (1 - tau) self`, weight by weight (target networks), rounded
+    /// as candle's scalar ops round: each product in f32, then the sum.
+    pub fn blend_from(&mut self, source: &Mlp, tau: f64) {
+        let (a, b) = (tau as f32, (1.0 - tau) as f32);
+        for (t, s) in self.layers.iter_mut().zip(&source.layers) {
+            for (t, s) in t
+                .weight
+                .iter_mut()
+                .zip(&s.weight)
+                .chain(t.bias.iter_mut().zip(&s.bias))
+            {
+                *t = s * a + *t * b;
+            }
+        }
+    }
+
+    /// The tensors by name, `{name}.{layer}.weight` (`outputs x inputs`) and `.bias`, as
+    /// [`crate::params::Params`] names a network's: checkpoints of either read alike.
+    fn named(&self, name: &str) -> Vec<(String, Vec<usize>, &[f32])> {
+        self.layers
+            .iter()
+            .zip(&self.names)
+            .flat_map(|(l, layer)| {
+                [
+                    (
+                        format!("{name}.{layer}.weight"),
+                        vec![l.outputs, l.inputs],
+                        l.weight.as_slice(),
+                    ),
+                    (
+                        format!("{name}.{layer}.bias"),
+                        vec![l.outputs],
+                        l.bias.as_slice(),
+                    ),
+                ]
+            })
+            .collect()
+    }
+}
+
+/// Writes networks (each under its name) to one safetensors file.
+pub fn save(path: &Path, nets: &[(&str, &Mlp)]) -> Result<()> {
+    let mut map = HashMap::new();
+    for (name, net) in nets {
+        for (key, shape, data) in net.named(name) {
+            map.insert(key, Tensor::from_slice(data, shape, &Device::Cpu)?);
+        }
+    }
+    candle_core::safetensors::save(&map, path)
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+/// Restores networks from a file [`save`] wrote with the same names and shapes.
+pub fn load(path: &Path, nets: &mut [(&str, &mut Mlp)]) -> Result<()> {
+    let map = candle_core::safetensors::load(path, &Device::Cpu)
+        .with_context(|| format!("reading {}", path.display()))?;
+    for (name, net) in nets.iter_mut() {
+        let mut values = Vec::new();
+        for (key, shape, _) in net.named(name) {
+            let t = map
+                .get(&key)
+                .with_context(|| format!("{} has no tensor '{key}'", path.display()))?;
+            if t.dims() != shape.as_slice() {
+                bail!(
+                    "{}: '{key}' is {:?}, expected {shape:?}",
+                    path.display(),
+                    t.dims()
+                );
+            }
+            values.push(
+                t.flatten_all()?
+                    .to_vec1::<f32>()
+                    .with_context(|| format!("{}: '{key}'", path.display()))?,
+            );
+        }
+        let mut values = values.into_iter();
+        for l in &mut net.layers {
+            if let (Some(w), Some(b)) = (values.next(), values.next()) {
+                (l.weight, l.bias) = (w, b);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks shared by the tests of the learners built on these networks.
+#[cfg(test)]
+pub(crate) mod testing {
+    use chi_embedded::bundle::owned::OwnedLayer;
+
+    /// Weights of two learners after the same updates: equal up to float reassociation. Adam
+    /// divides each gradient by its own running magnitude, so a gradient component that is
+    /// zero up to rounding may take a step of either sign (at most 2 lr apart after a step);
+    /// every other weight must agree to `close`, and those sign flips must be rare.
+    pub fn assert_same_learning(
+        what: &str,
+        got: &[OwnedLayer],
+        want: &[OwnedLayer],
+        lr: f32,
+        steps: u32,
+    ) {
+        let (mut total, mut loose) = (0usize, 0usize);
+        for (l, (g, w)) in got.iter().zip(want).enumerate() {
+            assert_eq!((g.rows, g.cols), (w.rows, w.cols), "{what} layer {l} shape");
+            let (gw, ww) = (g.dequantised(), w.dequantised());
+            for (i, (a, b)) in gw
+                .iter()
+                .chain(&g.bias)
+                .zip(ww.iter().chain(&w.bias))
+                .enumerate()
+            {
+                let d = (a - b).abs();
+                total += 1;
+                if d > 1e-5 * b.abs().max(1.0) {
+                    loose += 1;
+                    assert!(
+                        d <= 2.0 * lr * steps as f32 + 1e-5,
+                        "{what} layer {l} value {i}: {a} against candle's {b}"
+                    );
+                }
+            }
+        }
+        assert!(
+            loose * 500 <= total,
+            "{what}: {loose} of {total} values differ beyond rounding"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Var;
+
+    fn random(n: usize, rng: &mut ChiRng) -> Vec<f32> {
+        (0..n).map(|_| rng.normal()).collect()
+    }
+
+    fn random_mlp(widths: &[usize], rng: &mut ChiRng) -> Mlp {
+        Mlp::new(
+            widths
+                .windows(2)
+                .map(|w| {
+                    let s = 1.0 / (w[0] as f32).sqrt();
+                    let weight = random(w[0] * w[1], rng).iter().map(|v| v * s).collect();
+                    Layer::new(w[0], w[1], weight, random(w[1], rng))
+                })
+                .collect(),
+        )
+    }
+
+    /// The same network and loss through candle's autograd: output, input gradient and
+    /// every layer's weight and bias gradients, for the loss `sum(output * probe)`.
+    #[allow(clippy::type_complexity)]
+    fn candle_reference(
+        mlp: &Mlp,
+        x: &[f32],
+        n: usize,
+        probe: &[f32],
+    ) -> (Vec<f32>, Vec<f32>, Vec<(Vec<f32>, Vec<f32>)>) {
+        let cpu = &Device::Cpu;
+        let xv = Var::from_slice(x, (n, mlp.inputs()), cpu).unwrap();
+        let vars: Vec<(Var, Var)> = mlp
+            .layers
+            .iter()
+            .map(|l| {
+                (
+                    Var::from_slice(&l.weight, (l.outputs, l.inputs), cpu).unwrap(),
+                    Var::from_slice(&l.bias, l.outputs, cpu).unwrap(),
+                )
+            })
+            .collect();
+        let mut h = xv.as_tensor().clone();
+        for (i, (w, b)) in vars.iter().enumerate() {
+            h = h.matmul(&w.as_tensor().t().unwrap()).unwrap();
+            h = h.broadcast_add(b.as_tensor()).unwrap();
+            if i + 1 < vars.len() {
+                h = match mlp.activation {
+                    Activation::Relu => h.relu(),
+                    Activation::Silu => h.silu(),
+                    Activation::Tanh => h.tanh(),
+                }
+                .unwrap();
+            }
+        }
+        let p = Tensor::from_slice(probe, (n, mlp.outputs()), cpu).unwrap();
+        let loss = (&h * &p).unwrap().sum_all().unwrap();
+        let grads = loss.backward().unwrap();
+        let flat = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        (
+            flat(&h),
+            flat(grads.get(xv.as_tensor()).unwrap()),
+            vars.iter()
+                .map(|(w, b)| {
+                    (
+                        flat(grads.get(w.as_tensor()).unwrap()),
+                        flat(grads.get(b.as_tensor()).unwrap()),
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    fn assert_close(what: &str, got: &[f32], want: &[f32], tolerance: f32) {
+        assert_eq!(got.len(), want.len(), "{what}: length");
+        for (i, (g, w)) in got.iter().zip(want).enumerate() {
+            let scale = w.abs().max(1.0);
+            assert!(
+                (g - w).abs() <= tolerance * scale,
+                "{what}[{i}]: {g} against candle's {w}"
+            );
+        }
+    }
+
+    /// Relative to the larger of the value and 1: products of a few hundred terms in
+    /// another order differ by a few ulps of their largest partial sums.
+    const TOLERANCE: f32 = 1e-5;
+
+    /// Every activation, and a layer alone (no activation at all), at widths as chi trains
+    /// them, odd batches and widths that are not multiples of a vector.
+    #[test]
+    fn forward_and_every_gradient_match_candles_autograd() {
+        let mut rng = ChiRng::new(11);
+        for (widths, n, activation) in [
+            (vec![4, 256, 256, 1], 37, Activation::Relu),
+            (vec![17, 64, 64, 12], 50, Activation::Relu),
+            (vec![23, 350, 350, 350, 34], 9, Activation::Silu),
+            (vec![6, 40, 40, 8], 13, Activation::Tanh),
+            (vec![3, 5], 1, Activation::Silu),
+        ] {
+            let mut mlp = random_mlp(&widths, &mut rng);
+            mlp.activation = activation;
+            let x = random(n * widths[0], &mut rng);
+            let probe = random(n * widths[widths.len() - 1], &mut rng);
+            let (out, dx, layer_grads) = candle_reference(&mlp, &x, n, &probe);
+            assert_close("output", mlp.forward(&x, n), &out, TOLERANCE);
+            assert_eq!(mlp.infer(&x, n), mlp.output(), "infer is forward");
+            mlp.zero_grad();
+            let got_dx = mlp.backward(&probe, true, true).unwrap().to_vec();
+            assert_close("input gradient", &got_dx, &dx, TOLERANCE);
+            for (l, (layer, (dw, db))) in mlp.layers.iter().zip(&layer_grads).enumerate() {
+                assert_close(
+                    &format!("layer {l} weight gradient"),
+                    &layer.weight_grad,
+                    dw,
+                    TOLERANCE,
+                );
+                assert_close(
+                    &format!("layer {l} bias gradient"),
+                    &layer.bias_grad,
+                    db,
+                    TOLERANCE,
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn gradients_accumulate_until_zeroed_and_input_gradient_is_optional() {
+        let mut rng = ChiRng::new(5);
+        let mut mlp = random_mlp(&[3, 8, 2], &mut rng);
+        let x = random(4 * 3, &mut rng);
+        let probe = random(4 * 2, &mut rng);
+        mlp.forward(&x, 4);
+        assert!(mlp.backward(&probe, false, true).is_none());
+        let once = mlp.layers[0].weight_grad.clone();
+        mlp.forward(&x, 4);
+        mlp.backward(&probe, false, true);
+        let twice: Vec<f32> = once.iter().map(|v| 2.0 * v).collect();
+        assert_close("accumulated", &mlp.layers[0].weight_grad, &twice, 1e-6);
+        mlp.zero_grad();
+        assert!(
+            mlp.layers
+                .iter()
+                .all(|l| l.weight_grad.iter().all(|g| *g == 0.0))
+        );
+    }
+
+    /// Central finite differences in f64 arithmetic of the loss agree with the analytic
+    /// gradient: a check that does not trust candle either.
+    #[test]
+    fn weight_gradient_matches_finite_differences() {
+        let mut rng = ChiRng::new(3);
+        let mut mlp = random_mlp(&[3, 6, 6, 2], &mut rng);
+        let (n, x) = (5, random(5 * 3, &mut rng));
+        let probe = random(n * 2, &mut rng);
+        let loss = |m: &mut Mlp| -> f64 {
+            m.forward(&x, n)
+                .iter()
+                .zip(&probe)
+                .map(|(o, p)| f64::from(*o) * f64::from(*p))
+                .sum()
+        };
+        mlp.zero_grad();
+        mlp.forward(&x, n);
+        mlp.backward(&probe, false, true);
+        let analytic = mlp.layers[1].weight_grad.clone();
+        let h = 1e-2f32;
+        for (j, want) in analytic.iter().enumerate() {
+            let mut up = mlp.clone();
+            up.layers[1].weight[j] += h;
+            let mut down = mlp.clone();
+            down.layers[1].weight[j] -= h;
+            let numeric = (loss(&mut up) - loss(&mut down)) / f64::from(2.0 * h);
+            assert!(
+                (numeric as f32 - want).abs() < 2e-3 * want.abs().max(1.0),
+                "weight {j}: finite difference {numeric}, analytic {want}"
+            );
+        }
+    }
+}
