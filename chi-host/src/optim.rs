@@ -186,7 +186,7 @@ impl MlpAdam {
     }
 
     /// One step of every layer of `nets` (the networks it was made for, in that order) with
-    /// their accumulated gradients, which are then zeroed.
+    /// their accumulated gradients, which are consumed.
     pub fn step(&mut self, nets: &mut [&mut Mlp]) {
         self.step += 1;
         let c = corrections(self.step);
@@ -194,18 +194,19 @@ impl MlpAdam {
             self.learning_rate,
             1.0 - self.learning_rate * self.weight_decay,
         );
-        let tensors = nets
-            .iter_mut()
-            .flat_map(|n| n.layers.iter_mut())
-            .flat_map(|l| {
-                [
-                    (&mut l.weight, &mut l.weight_grad),
-                    (&mut l.bias, &mut l.bias_grad),
-                ]
-            });
-        for ((w, g), (m, v)) in tensors.zip(self.first.iter_mut().zip(&mut self.second)) {
-            adam_update(w, g, m, v, c, lr, decay);
-            g.fill(0.0);
+        // Moment i belongs to tensor i whether or not it has a gradient this step; one
+        // without is left alone, as candle's optimisers leave a variable no loss reached.
+        let mut moments = self.first.iter_mut().zip(&mut self.second);
+        for layer in nets.iter_mut().flat_map(|n| n.layers.iter_mut()) {
+            let pair = [moments.next(), moments.next()];
+            let Some(tensors) = layer.take_gradients() else {
+                continue;
+            };
+            for ((w, g), moment) in tensors.into_iter().zip(pair) {
+                if let Some((m, v)) = moment {
+                    adam_update(w, g, m, v, c, lr, decay);
+                }
+            }
         }
     }
 
