@@ -69,25 +69,6 @@ fn activate(f: Option<Activation>, x: f32) -> f32 {
     }
 }
 
-/// `f'(x)` at a pre-activation `x` whose activation is `y`.
-fn derivative(f: Activation, x: f32, y: f32) -> f32 {
-    match f {
-        // Multiplying by a select, not branching: it vectorises, and the signs are random.
-        Activation::Relu => {
-            if y > 0.0 {
-                1.0
-            } else {
-                0.0
-            }
-        }
-        Activation::Silu => {
-            let s = 1.0 / (1.0 + (-x).exp());
-            s * (1.0 + x * (1.0 - s))
-        }
-        Activation::Tanh => 1.0 - y * y,
-    }
-}
-
 /// `dst (m x n, row-major) = [dst +] a (m x k) b (k x n)`.
 ///
 /// # Panics
@@ -377,15 +358,24 @@ impl Mlp {
             let layer = &mut self.layers[l];
             if l + 1 < count {
                 // Through the activation after layer l.
-                let f = self.activation;
+                // One loop per activation, the match outside it, so each vectorises.
                 let (ys, xs) = (&self.acts[l + 1], &self.pre[l + 1]);
-                if f == Activation::Silu {
-                    for ((g, y), x) in dy.iter_mut().zip(ys).zip(xs) {
-                        *g *= derivative(f, *x, *y);
+                match self.activation {
+                    Activation::Relu => {
+                        for (g, y) in dy.iter_mut().zip(ys) {
+                            *g = if *y > 0.0 { *g } else { 0.0 };
+                        }
                     }
-                } else {
-                    for (g, y) in dy.iter_mut().zip(ys) {
-                        *g *= derivative(f, 0.0, *y);
+                    Activation::Tanh => {
+                        for (g, y) in dy.iter_mut().zip(ys) {
+                            *g *= 1.0 - y * y;
+                        }
+                    }
+                    Activation::Silu => {
+                        for (g, x) in dy.iter_mut().zip(xs) {
+                            let s = 1.0 / (1.0 + (-x).exp());
+                            *g *= s * (1.0 + x * (1.0 - s));
+                        }
                     }
                 }
             }
