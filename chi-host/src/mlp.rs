@@ -8,14 +8,14 @@
 //! Layout: row-major everywhere. A layer's weights are `out x in` (as candle's `Linear`
 //! and the bundle store them), a batch is `n x width`.
 
-use std::collections::HashMap;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
-use candle_core::{Device, Tensor};
+use anyhow::Result;
 use chi_embedded::bundle::owned::OwnedLayer;
 use chi_embedded::nn::Activation;
 use chi_embedded::rng::ChiRng;
+
+use crate::tensor_file::{self, Named, TensorFile, Values};
 
 /// A dense layer `y = x W^T + b` and its gradients.
 #[derive(Clone, Debug, PartialEq)]
@@ -476,39 +476,27 @@ impl Mlp {
 
 /// Writes networks (each under its name) to one safetensors file.
 pub fn save(path: &Path, nets: &[(&str, &Mlp)]) -> Result<()> {
-    let mut map = HashMap::new();
-    for (name, net) in nets {
-        for (key, shape, data) in net.named(name) {
-            map.insert(key, Tensor::from_slice(data, shape, &Device::Cpu)?);
-        }
-    }
-    candle_core::safetensors::save(&map, path)
-        .with_context(|| format!("writing {}", path.display()))
+    let tensors: Vec<Named> = nets
+        .iter()
+        .flat_map(|(name, net)| net.named(name))
+        .map(|(name, shape, data)| Named {
+            name,
+            shape,
+            values: Values::F32(data),
+        })
+        .collect();
+    tensor_file::write(path, &tensors)
 }
 
 /// Restores networks from a file [`save`] wrote with the same names and shapes.
 pub fn load(path: &Path, nets: &mut [(&str, &mut Mlp)]) -> Result<()> {
-    let map = candle_core::safetensors::load(path, &Device::Cpu)
-        .with_context(|| format!("reading {}", path.display()))?;
+    let file = TensorFile::read(path)?;
     for (name, net) in nets.iter_mut() {
-        let mut values = Vec::new();
-        for (key, shape, _) in net.named(name) {
-            let t = map
-                .get(&key)
-                .with_context(|| format!("{} has no tensor '{key}'", path.display()))?;
-            if t.dims() != shape.as_slice() {
-                bail!(
-                    "{}: '{key}' is {:?}, expected {shape:?}",
-                    path.display(),
-                    t.dims()
-                );
-            }
-            values.push(
-                t.flatten_all()?
-                    .to_vec1::<f32>()
-                    .with_context(|| format!("{}: '{key}'", path.display()))?,
-            );
-        }
+        let values = net
+            .named(name)
+            .into_iter()
+            .map(|(key, shape, _)| file.f32s(&key, &shape))
+            .collect::<Result<Vec<_>>>()?;
         let mut values = values.into_iter();
         for l in &mut net.layers {
             if let (Some(w), Some(b)) = (values.next(), values.next()) {
@@ -566,7 +554,7 @@ pub(crate) mod testing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_core::Var;
+    use candle_core::{Device, Tensor, Var};
 
     fn random(n: usize, rng: &mut ChiRng) -> Vec<f32> {
         (0..n).map(|_| rng.normal()).collect()

@@ -1,20 +1,24 @@
-//! Adam with decoupled weight decay (AdamW), with its state in the open so a checkpoint
-//! holds it: a resumed run then continues exactly as an uninterrupted one. (candle's own
-//! AdamW keeps its moments private.)
-//!
-//! The update runs as one pass over each variable's floats instead of a dozen candle ops,
-//! each of which allocated a fresh tensor: on Half-Cheetah at the paper's sizes those ops
-//! were ~40% of a CHI run's time (perf, episode 27). Every float is still rounded as the
-//! candle ops rounded it (`x * mul + add` for each scalar op, in f32), so runs match those
-//! made before, bit for bit (tested below against the op-by-op form).
+//! Adam with decoupled weight decay (AdamW) over [`Mlp`]s, its state in the open so a
+//! checkpoint holds it and a resumed run continues exactly as an uninterrupted one. One pass
+//! over each tensor's floats, in place; each float rounded as candle's scalar ops round
+//! (`x * mul + add`, in f32), so the candle trainers the tests compare against take the
+//! same steps.
 
-use std::collections::HashMap;
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
-use candle_core::{Device, Tensor, Var};
+use anyhow::Result;
 
 use crate::mlp::Mlp;
+use crate::tensor_file::{self, Named, TensorFile, Values};
+
+pub(crate) const BETA1: f64 = 0.9;
+pub(crate) const BETA2: f64 = 0.999;
+pub(crate) const EPS: f64 = 1e-8;
+
+/// candle's scalar op on a tensor (`t * mul + add` with both cast to f32).
+fn affine(x: f32, mul: f64, add: f64) -> f32 {
+    x * mul as f32 + add as f32
+}
 
 /// One AdamW step of the floats `w` with gradient `g` and moments `m`, `v`, in place:
 /// `corrections` are `1 - beta^t` of both moments, `decay` is `1 - lr wd`.
@@ -42,118 +46,6 @@ pub fn adam_update(
 pub fn corrections(step: u64) -> [f64; 2] {
     let t = step as i32;
     [1.0 - BETA1.powi(t), 1.0 - BETA2.powi(t)]
-}
-
-/// AdamW over a fixed set of variables.
-pub struct Adam {
-    vars: Vec<Var>,
-    first: Vec<Vec<f32>>,
-    second: Vec<Vec<f32>>,
-    step: u64,
-    learning_rate: f64,
-    weight_decay: f64,
-}
-
-const BETA1: f64 = 0.9;
-const BETA2: f64 = 0.999;
-const EPS: f64 = 1e-8;
-
-/// candle's scalar op on a tensor (`t * mul + add` with both cast to f32).
-fn affine(x: f32, mul: f64, add: f64) -> f32 {
-    x * mul as f32 + add as f32
-}
-
-impl Adam {
-    /// An optimiser for `vars` (the usual betas 0.9, 0.999 and epsilon 1e-8).
-    pub fn new(vars: Vec<Var>, learning_rate: f64, weight_decay: f64) -> Result<Self> {
-        let zeros: Vec<Vec<f32>> = vars.iter().map(|v| vec![0.0; v.elem_count()]).collect();
-        Ok(Self {
-            vars,
-            first: zeros.clone(),
-            second: zeros,
-            step: 0,
-            learning_rate,
-            weight_decay,
-        })
-    }
-
-    /// Back-propagates `loss` and takes one step.
-    pub fn backward_step(&mut self, loss: &Tensor) -> Result<()> {
-        let grads = loss.backward()?;
-        self.step += 1;
-        let [c1, c2] = corrections(self.step);
-        let (lr, decay) = (
-            self.learning_rate,
-            1.0 - self.learning_rate * self.weight_decay,
-        );
-        for ((var, m), v) in self.vars.iter().zip(&mut self.first).zip(&mut self.second) {
-            let Some(g) = grads.get(var) else { continue };
-            let g = g.flatten_all()?.to_vec1::<f32>()?;
-            let mut w = var.as_tensor().flatten_all()?.to_vec1::<f32>()?;
-            if g.len() != w.len() || m.len() != w.len() {
-                bail!(
-                    "gradient of {} values for a variable of {}",
-                    g.len(),
-                    w.len()
-                );
-            }
-            adam_update(&mut w, &g, m, v, [c1, c2], lr, decay);
-            var.set(&Tensor::from_vec(w, var.shape(), &Device::Cpu)?)?;
-        }
-        Ok(())
-    }
-
-    /// Writes the moments and the step count.
-    pub fn save(&self, path: &Path) -> Result<()> {
-        let mut map = HashMap::new();
-        for (i, ((m, v), var)) in self
-            .first
-            .iter()
-            .zip(&self.second)
-            .zip(&self.vars)
-            .enumerate()
-        {
-            let tensor = |x: &Vec<f32>| Tensor::from_slice(x, var.shape(), &Device::Cpu);
-            map.insert(format!("m{i}"), tensor(m)?);
-            map.insert(format!("v{i}"), tensor(v)?);
-        }
-        map.insert(
-            "step".into(),
-            Tensor::new(&[self.step as f64], &Device::Cpu)?,
-        );
-        candle_core::safetensors::save(&map, path)
-            .with_context(|| format!("writing {}", path.display()))
-    }
-
-    /// Restores what [`Adam::save`] wrote.
-    pub fn load(&mut self, path: &Path) -> Result<()> {
-        let map = candle_core::safetensors::load(path, &Device::Cpu)
-            .with_context(|| format!("reading {}", path.display()))?;
-        let get = |k: &str| {
-            map.get(k)
-                .with_context(|| format!("{} lacks '{k}'", path.display()))
-        };
-        let mut state = Vec::with_capacity(self.vars.len());
-        for (i, var) in self.vars.iter().enumerate() {
-            let (lm, lv) = (get(&format!("m{i}"))?, get(&format!("v{i}"))?);
-            if lm.dims() != var.dims() || lv.dims() != var.dims() {
-                bail!("{}: optimiser state {i} has another shape", path.display());
-            }
-            let floats = |t: &Tensor| -> Result<Vec<f32>> {
-                t.flatten_all()?
-                    .to_vec1::<f32>()
-                    .with_context(|| format!("{}: optimiser state {i}", path.display()))
-            };
-            state.push((floats(lm)?, floats(lv)?));
-        }
-        (self.first, self.second) = state.into_iter().unzip();
-        self.step = get("step")?
-            .to_vec1::<f64>()?
-            .first()
-            .copied()
-            .unwrap_or(0.0) as u64;
-        Ok(())
-    }
 }
 
 /// AdamW over the layers of some [`Mlp`]s (one optimiser for both critics, say), its moments
@@ -210,168 +102,42 @@ impl MlpAdam {
         }
     }
 
-    /// Writes the moments and the step count (the format of [`Adam::save`]).
+    /// Writes the moments and the step count (`m{i}`, `v{i}`, `step`: the format candle's
+    /// optimiser state was saved in, so earlier checkpoints resume).
     pub fn save(&self, path: &Path) -> Result<()> {
-        let mut map = HashMap::new();
+        let step = [self.step as f64];
+        let mut tensors = Vec::with_capacity(2 * self.first.len() + 1);
         for (i, (m, v)) in self.first.iter().zip(&self.second).enumerate() {
-            let tensor = |x: &Vec<f32>| Tensor::from_slice(x, x.len(), &Device::Cpu);
-            map.insert(format!("m{i}"), tensor(m)?);
-            map.insert(format!("v{i}"), tensor(v)?);
+            for (key, x) in [(format!("m{i}"), m), (format!("v{i}"), v)] {
+                tensors.push(Named {
+                    name: key,
+                    shape: vec![x.len()],
+                    values: Values::F32(x),
+                });
+            }
         }
-        map.insert(
-            "step".into(),
-            Tensor::new(&[self.step as f64], &Device::Cpu)?,
-        );
-        candle_core::safetensors::save(&map, path)
-            .with_context(|| format!("writing {}", path.display()))
+        tensors.push(Named {
+            name: "step".into(),
+            shape: vec![1],
+            values: Values::F64(&step),
+        });
+        tensor_file::write(path, &tensors)
     }
 
-    /// Restores what [`MlpAdam::save`] (or [`Adam::save`] for the same tensors) wrote.
+    /// Restores what [`MlpAdam::save`] wrote for the same networks.
     pub fn load(&mut self, path: &Path) -> Result<()> {
-        let map = candle_core::safetensors::load(path, &Device::Cpu)
-            .with_context(|| format!("reading {}", path.display()))?;
-        let get = |k: &str| {
-            map.get(k)
-                .with_context(|| format!("{} lacks '{k}'", path.display()))
-        };
-        let floats = |k: &str, len: usize| -> Result<Vec<f32>> {
-            let v = get(k)?
-                .flatten_all()?
-                .to_vec1::<f32>()
-                .with_context(|| format!("{}: optimiser state {k}", path.display()))?;
-            if v.len() != len {
-                bail!("{}: optimiser state {k} has another shape", path.display());
-            }
-            Ok(v)
-        };
+        let file = TensorFile::read(path)?;
         let mut first = Vec::with_capacity(self.first.len());
         let mut second = Vec::with_capacity(self.second.len());
         for (i, m) in self.first.iter().enumerate() {
-            first.push(floats(&format!("m{i}"), m.len())?);
-            second.push(floats(&format!("v{i}"), m.len())?);
+            first.push(file.f32s_flat(&format!("m{i}"), m.len())?);
+            second.push(file.f32s_flat(&format!("v{i}"), m.len())?);
         }
-        let step = get("step")?
-            .to_vec1::<f64>()?
-            .first()
-            .copied()
-            .unwrap_or(0.0);
+        let step = file.f64_scalar("step")?;
+        if !(step >= 0.0 && step.fract() == 0.0) {
+            anyhow::bail!("{}: step {step} is not a step count", path.display());
+        }
         (self.first, self.second, self.step) = (first, second, step as u64);
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn minimises_a_quadratic() {
-        let x = Var::new(&[3.0f32, -2.0], &Device::Cpu).unwrap();
-        let mut adam = Adam::new(vec![x.clone()], 0.1, 0.0).unwrap();
-        for _ in 0..300 {
-            let loss = (x.as_tensor() - 1.0)
-                .unwrap()
-                .sqr()
-                .unwrap()
-                .sum_all()
-                .unwrap();
-            adam.backward_step(&loss).unwrap();
-        }
-        for v in x.to_vec1::<f32>().unwrap() {
-            assert!((v - 1.0).abs() < 0.01, "{v}");
-        }
-    }
-
-    /// The step as it was written before, one candle op at a time (each op allocates).
-    struct OpByOp {
-        vars: Vec<Var>,
-        first: Vec<Tensor>,
-        second: Vec<Tensor>,
-        step: i32,
-        learning_rate: f64,
-        weight_decay: f64,
-    }
-
-    impl OpByOp {
-        fn backward_step(&mut self, loss: &Tensor) -> Result<()> {
-            let grads = loss.backward()?;
-            self.step += 1;
-            let (c1, c2) = (1.0 - BETA1.powi(self.step), 1.0 - BETA2.powi(self.step));
-            for ((var, m), v) in self.vars.iter().zip(&mut self.first).zip(&mut self.second) {
-                let Some(g) = grads.get(var) else { continue };
-                *m = ((&*m * BETA1)? + (g * (1.0 - BETA1))?)?;
-                *v = ((&*v * BETA2)? + (g.sqr()? * (1.0 - BETA2))?)?;
-                let update = ((&*m / c1)? / ((&*v / c2)?.sqrt()? + EPS)?)?;
-                let decayed = (var.as_tensor() * (1.0 - self.learning_rate * self.weight_decay))?;
-                var.set(&(decayed - (update * self.learning_rate)?)?)?;
-            }
-            Ok(())
-        }
-    }
-
-    #[test]
-    fn fused_step_rounds_exactly_as_the_candle_ops_did() {
-        let start: Vec<f32> = (0..37)
-            .map(|i| ((i * 7919) % 101) as f32 / 17.0 - 3.0)
-            .collect();
-        let target = Tensor::from_vec(
-            (0..37).map(|i| (i as f32).sin()).collect(),
-            37,
-            &Device::Cpu,
-        )
-        .unwrap();
-        let fused_var = Var::from_vec(start.clone(), 37, &Device::Cpu).unwrap();
-        let old_var = Var::from_vec(start, 37, &Device::Cpu).unwrap();
-        let mut fused = Adam::new(vec![fused_var.clone()], 3e-3, 1e-5).unwrap();
-        let mut old = OpByOp {
-            vars: vec![old_var.clone()],
-            first: vec![old_var.zeros_like().unwrap()],
-            second: vec![old_var.zeros_like().unwrap()],
-            step: 0,
-            learning_rate: 3e-3,
-            weight_decay: 1e-5,
-        };
-        let loss = |x: &Var| {
-            (x.as_tensor() - &target)
-                .unwrap()
-                .sqr()
-                .unwrap()
-                .exp()
-                .unwrap()
-                .sum_all()
-                .unwrap()
-        };
-        for step in 0..50 {
-            fused.backward_step(&loss(&fused_var)).unwrap();
-            old.backward_step(&loss(&old_var)).unwrap();
-            let (a, b) = (
-                fused_var.to_vec1::<f32>().unwrap(),
-                old_var.to_vec1::<f32>().unwrap(),
-            );
-            let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-            assert_eq!(bits(&a), bits(&b), "step {step}");
-        }
-    }
-
-    #[test]
-    fn saved_state_restores_and_a_wrong_shape_is_refused() {
-        let dir = std::env::temp_dir().join(format!("chi-adam-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("adam.safetensors");
-        let x = Var::new(&[[3.0f32, -2.0], [0.5, 1.0]], &Device::Cpu).unwrap();
-        let mut adam = Adam::new(vec![x.clone()], 0.1, 0.0).unwrap();
-        adam.backward_step(&x.as_tensor().sqr().unwrap().sum_all().unwrap())
-            .unwrap();
-        adam.save(&path).unwrap();
-        let mut back = Adam::new(vec![x.clone()], 0.1, 0.0).unwrap();
-        back.load(&path).unwrap();
-        assert_eq!(
-            (back.first.clone(), back.second.clone(), back.step),
-            (adam.first, adam.second, 1)
-        );
-        let y = Var::new(&[1.0f32, 2.0, 3.0], &Device::Cpu).unwrap();
-        let mut other = Adam::new(vec![y], 0.1, 0.0).unwrap();
-        assert!(other.load(&path).is_err());
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,13 +1,9 @@
-//! Trainable parameters with seeded initialisation and checkpoints.
-//!
-//! candle's own initialisers draw from a thread-local generator, so two runs with one seed
-//! would differ; here every weight is drawn from [`ChiRng`] (PyTorch's default for linear
-//! layers: `U(-1/sqrt(fan_in), 1/sqrt(fan_in))`), and checkpoints are safetensors files.
+//! candle variables with seeded initialisation, for the candle trainers the tests check
+//! chi's against: every weight drawn from [`ChiRng`] in the order [`crate::mlp::Mlp::seeded`]
+//! draws (PyTorch's default for linear layers, `U(-1/sqrt(fan_in), 1/sqrt(fan_in))`), so
+//! both start from the same weights.
 
-use std::collections::HashMap;
-use std::path::Path;
-
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use candle_core::{Device, Tensor, Var};
 use candle_nn::Linear;
 use chi_embedded::bundle::owned::OwnedLayer;
@@ -91,38 +87,6 @@ impl Params {
     pub fn blend_from(&self, source: &Params, tau: f64) -> Result<()> {
         for ((_, t), (_, s)) in self.vars.iter().zip(&source.vars) {
             t.set(&((s.as_tensor() * tau)? + (t.as_tensor() * (1.0 - tau))?)?)?;
-        }
-        Ok(())
-    }
-
-    /// Writes every variable to a safetensors file.
-    pub fn save(&self, path: &Path) -> Result<()> {
-        let map: HashMap<String, Tensor> = self
-            .vars
-            .iter()
-            .map(|(n, v)| (n.clone(), v.as_tensor().clone()))
-            .collect();
-        candle_core::safetensors::save(&map, path)
-            .with_context(|| format!("writing {}", path.display()))
-    }
-
-    /// Restores every variable from a file written by [`Params::save`]; shapes must match.
-    pub fn load(&self, path: &Path) -> Result<()> {
-        let map = candle_core::safetensors::load(path, &Device::Cpu)
-            .with_context(|| format!("reading {}", path.display()))?;
-        for (name, var) in &self.vars {
-            let t = map
-                .get(name)
-                .with_context(|| format!("{} has no tensor '{name}'", path.display()))?;
-            if t.dims() != var.dims() {
-                bail!(
-                    "{}: '{name}' is {:?}, expected {:?}",
-                    path.display(),
-                    t.dims(),
-                    var.dims()
-                );
-            }
-            var.set(t)?;
         }
         Ok(())
     }

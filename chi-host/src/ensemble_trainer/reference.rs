@@ -9,7 +9,7 @@ use chi_embedded::nn::Activation;
 use chi_embedded::normaliser::normalise;
 use chi_embedded::rng::ChiRng;
 
-use crate::optim::Adam;
+use crate::candle_adam::Adam;
 use crate::params::{Dense, Params};
 use crate::replay::ReplayBuffer;
 

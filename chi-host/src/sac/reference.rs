@@ -8,7 +8,7 @@ use candle_nn::Module;
 use chi_embedded::bundle::owned::{OwnedPolicy, OwnedValue};
 use chi_embedded::rng::ChiRng;
 
-use crate::optim::Adam;
+use crate::candle_adam::Adam;
 use crate::params::{Dense, Params};
 use crate::replay::Batch;
 
