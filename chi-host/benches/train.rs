@@ -1,8 +1,8 @@
 //! Training's cost on the host, at the sizes chi trains: one SAC update (critic step, actor
 //! step, target blend; and the value network's steps where CHI uses it), one ensemble
-//! minibatch step and one ensemble refit after an episode. The throughput criterion prints is
-//! GFLOP/s of the matrix products, counted as `../shared/peers/cleanrl-sac` counts them
-//! (2 x the MACs of every product a framework runs, weight gradients of the critics in the
+//! minibatch step, one ensemble refit after an episode, and one whole training episode of
+//! each agent. The throughput criterion prints is GFLOP/s of the matrix products, counted as
+//! `../shared/peers/cleanrl-sac` counts them (2 x the MACs of every product a framework runs, weight gradients of the critics in the
 //! actor step included), so the figures compare with CleanRL's and RLtools' directly.
 //!
 //! `RAYON_NUM_THREADS=1 cargo bench -p chi-host --bench train` (and `=2`): candle's products
@@ -184,5 +184,55 @@ fn ensemble(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, sac_update, ensemble);
+/// Copies the files of `from` into `to` (a run directory and its checkpoint).
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("bench directory");
+    for entry in std::fs::read_dir(from).expect("run directory") {
+        let entry = entry.expect("run directory entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
+/// One whole training episode of each agent on Pendulum-v1 at the board preset (200 steps:
+/// acting, the updates, the refit, the CSV row and the checkpoint), the third of its run:
+/// every sample starts from a copy of the same two-episode run.
+fn episode(c: &mut Criterion) {
+    use chi_host::config::{AgentKind, Preset};
+    use chi_host::tasks::pendulum::Pendulum;
+    use chi_host::train::Run;
+    use chi_host::world::World;
+    let mut group = c.benchmark_group("training episode, pendulum, board preset");
+    group.sample_size(10);
+    let root = std::env::temp_dir().join(format!("chi-bench-episode-{}", std::process::id()));
+    for agent in [AgentKind::Chi, AgentKind::Sac, AgentKind::Cem] {
+        let base = root.join(format!("{}-base", agent.name()));
+        let mut run: Run<3, 1, Pendulum> =
+            Run::open(agent, 0, Pendulum::preset(Preset::Board), &base).expect("run");
+        for _ in 0..2 {
+            run.episode().expect("episode");
+        }
+        let mut n = 0;
+        group.bench_function(agent.name(), |b| {
+            b.iter_batched(
+                || {
+                    n += 1;
+                    let dir = root.join(format!("{}-{n}", agent.name()));
+                    copy_dir(&base, &dir);
+                    Run::<3, 1, Pendulum>::reopen(&dir).expect("reopen")
+                },
+                |mut run| black_box(run.episode().expect("episode")),
+                criterion::BatchSize::PerIteration,
+            )
+        });
+    }
+    group.finish();
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+criterion_group!(benches, sac_update, ensemble, episode);
 criterion_main!(benches);
