@@ -14,6 +14,7 @@ use chi_embedded::ensemble::LogVarBounds;
 use chi_embedded::nn::Activation;
 use chi_embedded::normaliser::normalise;
 use chi_embedded::rng::ChiRng;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::mlp::{self, Mlp};
@@ -301,10 +302,6 @@ impl EnsembleTrainer {
         let (n, width, sd) = (data.len(), self.s_dim + self.a_dim, self.s_dim);
         let batch = self.config.batch.max(1);
         let mut last = 0.0f32;
-        let (mut xb, mut yb) = (
-            Vec::with_capacity(batch * width),
-            Vec::with_capacity(batch * sd),
-        );
         for _ in 0..self.config.epochs {
             let orders: Vec<Vec<u32>> = (0..self.members.len())
                 .map(|_| permutation(n, rng))
@@ -312,20 +309,28 @@ impl EnsembleTrainer {
             let (mut total, mut batches) = (0.0f32, 0u32);
             for start in (0..n).step_by(batch) {
                 let end = (start + batch).min(n);
-                let mut loss = 0.0f32;
-                for (e, order) in orders.iter().enumerate() {
-                    xb.clear();
-                    yb.clear();
-                    for &i in &order[start..end] {
-                        let i = i as usize;
-                        xb.extend_from_slice(&x[i * width..(i + 1) * width]);
-                        yb.extend_from_slice(&y[i * sd..(i + 1) * sd]);
-                    }
-                    let out = self.members[e].forward(&xb, end - start);
-                    let (l, grad) = Self::nll(out, &yb, sd, self.config.log_var_bounds);
-                    self.members[e].backward(&grad, false, true);
-                    loss += l;
-                }
+                // Members are independent until the optimiser's step: one a task on rayon's
+                // pool, each computed exactly as alone, the losses summed in member order.
+                let bounds = self.config.log_var_bounds;
+                let losses: Vec<f32> = self
+                    .members
+                    .par_iter_mut()
+                    .zip(orders.par_iter())
+                    .map(|(member, order)| {
+                        let mut xb = Vec::with_capacity((end - start) * width);
+                        let mut yb = Vec::with_capacity((end - start) * sd);
+                        for &i in &order[start..end] {
+                            let i = i as usize;
+                            xb.extend_from_slice(&x[i * width..(i + 1) * width]);
+                            yb.extend_from_slice(&y[i * sd..(i + 1) * sd]);
+                        }
+                        let out = member.forward(&xb, end - start);
+                        let (l, grad) = Self::nll(out, &yb, sd, bounds);
+                        member.backward(&grad, false, true);
+                        l
+                    })
+                    .collect();
+                let loss: f32 = losses.iter().sum();
                 let mut members: Vec<&mut Mlp> = self.members.iter_mut().collect();
                 self.optimiser.step(&mut members);
                 if !loss.is_finite() {
