@@ -103,6 +103,49 @@ fn mean_std(rows: &[f32], width: usize) -> (Vec<f32>, Vec<f32>) {
     (mean.iter().map(|m| *m as f32).collect(), std)
 }
 
+impl Normalisation {
+    /// The normalisation of `data`'s inputs `[s, a]` (`sd` and `ad` wide) and state changes.
+    pub fn fit(data: &ReplayBuffer, sd: usize, ad: usize) -> Self {
+        let b = data.all();
+        let inputs: Vec<f32> = (0..b.len)
+            .flat_map(|i| {
+                b.obs[i * sd..(i + 1) * sd]
+                    .iter()
+                    .chain(&b.actions[i * ad..(i + 1) * ad])
+                    .copied()
+            })
+            .collect();
+        let deltas: Vec<f32> = b.next_obs.iter().zip(&b.obs).map(|(n, s)| n - s).collect();
+        let (in_mean, in_std) = mean_std(&inputs, sd + ad);
+        let (out_mean, out_std) = mean_std(&deltas, sd);
+        Self {
+            in_mean,
+            in_inv_std: in_std.iter().map(|s| 1.0 / s).collect(),
+            out_mean,
+            out_std,
+        }
+    }
+
+    /// Normalised inputs and targets of the whole of `data` (`n x (sd + ad)`, `n x sd`).
+    pub fn rows(&self, data: &ReplayBuffer, sd: usize, ad: usize) -> (Vec<f32>, Vec<f32>) {
+        let b = data.all();
+        let mut x = Vec::with_capacity(b.len * (sd + ad));
+        let mut y = Vec::with_capacity(b.len * sd);
+        for i in 0..b.len {
+            let s = &b.obs[i * sd..(i + 1) * sd];
+            let a = &b.actions[i * ad..(i + 1) * ad];
+            let n = &b.next_obs[i * sd..(i + 1) * sd];
+            for (j, v) in s.iter().chain(a).enumerate() {
+                x.push(normalise(*v, self.in_mean[j], self.in_inv_std[j]));
+            }
+            for j in 0..sd {
+                y.push((n[j] - s[j] - self.out_mean[j]) / self.out_std[j]);
+            }
+        }
+        (x, y)
+    }
+}
+
 /// The ensemble and its optimiser.
 pub struct EnsembleTrainer {
     config: EnsembleConfig,
@@ -222,48 +265,6 @@ impl EnsembleTrainer {
         self.optimiser.load(&dir.join("ensemble.adam.safetensors"))
     }
 
-    /// Normalised inputs and targets of the whole buffer (`n x (S + A)`, `n x S`).
-    fn rows(&self, data: &ReplayBuffer) -> (Vec<f32>, Vec<f32>) {
-        let b = data.all();
-        let (sd, ad) = (self.s_dim, self.a_dim);
-        let mut x = Vec::with_capacity(b.len * (sd + ad));
-        let mut y = Vec::with_capacity(b.len * sd);
-        for i in 0..b.len {
-            let s = &b.obs[i * sd..(i + 1) * sd];
-            let a = &b.actions[i * ad..(i + 1) * ad];
-            let n = &b.next_obs[i * sd..(i + 1) * sd];
-            for (j, v) in s.iter().chain(a).enumerate() {
-                x.push(normalise(*v, self.norm.in_mean[j], self.norm.in_inv_std[j]));
-            }
-            for j in 0..sd {
-                y.push((n[j] - s[j] - self.norm.out_mean[j]) / self.norm.out_std[j]);
-            }
-        }
-        (x, y)
-    }
-
-    fn fit_normalisation(&mut self, data: &ReplayBuffer) {
-        let b = data.all();
-        let (sd, ad) = (self.s_dim, self.a_dim);
-        let inputs: Vec<f32> = (0..b.len)
-            .flat_map(|i| {
-                b.obs[i * sd..(i + 1) * sd]
-                    .iter()
-                    .chain(&b.actions[i * ad..(i + 1) * ad])
-                    .copied()
-            })
-            .collect();
-        let deltas: Vec<f32> = b.next_obs.iter().zip(&b.obs).map(|(n, s)| n - s).collect();
-        let (in_mean, in_std) = mean_std(&inputs, sd + ad);
-        let (out_mean, out_std) = mean_std(&deltas, sd);
-        self.norm = Normalisation {
-            in_mean,
-            in_inv_std: in_std.iter().map(|s| 1.0 / s).collect(),
-            out_mean,
-            out_std,
-        };
-    }
-
     /// Gaussian NLL per element (without the constant) of network outputs `out` (`n x 2S`:
     /// means, raw log-variances) against targets `y`, averaged; and its gradient at `out`.
     fn nll(out: &[f32], y: &[f32], s: usize, b: LogVarBounds) -> (f32, Vec<f32>) {
@@ -297,8 +298,8 @@ impl EnsembleTrainer {
         if data.is_empty() {
             return Ok(f32::NAN);
         }
-        self.fit_normalisation(data);
-        let (x, y) = self.rows(data);
+        self.norm = Normalisation::fit(data, self.s_dim, self.a_dim);
+        let (x, y) = self.norm.rows(data, self.s_dim, self.a_dim);
         let (n, width, sd) = (data.len(), self.s_dim + self.a_dim, self.s_dim);
         let batch = self.config.batch.max(1);
         let mut last = 0.0f32;
@@ -348,7 +349,7 @@ impl EnsembleTrainer {
 
     /// Mean NLL of each member on `data` (held-out checks).
     pub fn evaluate(&self, data: &ReplayBuffer) -> Result<Vec<f32>> {
-        let (x, y) = self.rows(data);
+        let (x, y) = self.norm.rows(data, self.s_dim, self.a_dim);
         Ok(self
             .members
             .iter()

@@ -6,14 +6,13 @@ use candle_core::{D, Device, Tensor};
 use candle_nn::Module;
 use chi_embedded::bundle::owned::OwnedMember;
 use chi_embedded::nn::Activation;
-use chi_embedded::normaliser::normalise;
 use chi_embedded::rng::ChiRng;
 
 use crate::candle_adam::Adam;
 use crate::params::{Dense, Params};
 use crate::replay::ReplayBuffer;
 
-use super::{EnsembleConfig, Normalisation, mean_std, permutation};
+use super::{EnsembleConfig, Normalisation, permutation};
 
 struct Member {
     hidden: [Dense; 3],
@@ -97,47 +96,12 @@ impl EnsembleTrainer {
 
     /// Normalised inputs and targets of the whole buffer.
     fn tensors(&self, data: &ReplayBuffer) -> Result<(Tensor, Tensor)> {
-        let b = data.all();
         let (sd, ad) = (self.s_dim, self.a_dim);
-        let mut x = Vec::with_capacity(b.len * (sd + ad));
-        let mut y = Vec::with_capacity(b.len * sd);
-        for i in 0..b.len {
-            let s = &b.obs[i * sd..(i + 1) * sd];
-            let a = &b.actions[i * ad..(i + 1) * ad];
-            let n = &b.next_obs[i * sd..(i + 1) * sd];
-            for (j, v) in s.iter().chain(a).enumerate() {
-                x.push(normalise(*v, self.norm.in_mean[j], self.norm.in_inv_std[j]));
-            }
-            for j in 0..sd {
-                y.push((n[j] - s[j] - self.norm.out_mean[j]) / self.norm.out_std[j]);
-            }
-        }
+        let (x, y) = self.norm.rows(data, sd, ad);
         Ok((
-            Tensor::from_vec(x, (b.len, sd + ad), &Device::Cpu)?,
-            Tensor::from_vec(y, (b.len, sd), &Device::Cpu)?,
+            Tensor::from_vec(x, (data.len(), sd + ad), &Device::Cpu)?,
+            Tensor::from_vec(y, (data.len(), sd), &Device::Cpu)?,
         ))
-    }
-
-    fn fit_normalisation(&mut self, data: &ReplayBuffer) {
-        let b = data.all();
-        let (sd, ad) = (self.s_dim, self.a_dim);
-        let inputs: Vec<f32> = (0..b.len)
-            .flat_map(|i| {
-                b.obs[i * sd..(i + 1) * sd]
-                    .iter()
-                    .chain(&b.actions[i * ad..(i + 1) * ad])
-                    .copied()
-            })
-            .collect();
-        let deltas: Vec<f32> = b.next_obs.iter().zip(&b.obs).map(|(n, s)| n - s).collect();
-        let (in_mean, in_std) = mean_std(&inputs, sd + ad);
-        let (out_mean, out_std) = mean_std(&deltas, sd);
-        self.norm = Normalisation {
-            in_mean,
-            in_inv_std: in_std.iter().map(|s| 1.0 / s).collect(),
-            out_mean,
-            out_std,
-        };
     }
 
     /// Gaussian NLL per element (without the constant), averaged over a batch.
@@ -154,7 +118,7 @@ impl EnsembleTrainer {
         if data.is_empty() {
             return Ok(f32::NAN);
         }
-        self.fit_normalisation(data);
+        self.norm = Normalisation::fit(data, self.s_dim, self.a_dim);
         let (x, y) = self.tensors(data)?;
         let n = data.len();
         let batch = self.config.batch.max(1);
