@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Half-Cheetah comparison of issue 6: CHI, SAC and CEM-MPC, the paper's settings
+# The Half-Cheetah comparison: CHI, SAC and CEM-MPC, the paper's settings
 # (TrainConfig::half_cheetah: ensemble 5 x (3 x 350), SAC 256, K = 500, H = 7), 100 episodes
 # of 100 steps. Needs `cargo xtask setup` (MuJoCo). Hours: resume by re-running.
 # SEEDS="0 1 2" by default; the published table adds CHI and SAC at seeds 3-4:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The point-mass comparison of issue 4: CHI, SAC and CEM-MPC, seeds 0-4, board preset.
+# The point-mass comparison: CHI, SAC and CEM-MPC, seeds 0-4, board preset.
 #
 #   experiments/point-mass.sh [episodes] [parallel] [out] [extra train flags...]
 #       (default 100 episodes, 2 at a time, runs/point-mass, the default wall)

@@ -1,6 +1,6 @@
 //! Dense-layer kernels on the host: nanoseconds per layer and per multiply-accumulate (the
 //! throughput is set in MACs, so criterion's "elem/s" is MACs per second).
-//! Board figures (instructions per MAC under QEMU) come with the firmware bench (issue 5).
+//! Board figures (instructions per MAC under QEMU) come with the firmware bench.
 
 #![allow(clippy::expect_used)] // A bench with broken set-up should stop loudly.
 

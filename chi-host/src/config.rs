@@ -258,9 +258,15 @@ impl TrainConfig {
     pub fn with_file(self, path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read config '{}'", path.display()))?;
+        self.with_text(&text, path)
+    }
+
+    /// Overrides in the TOML `text` of the file `path` on top of `self` (unknown keys are
+    /// errors).
+    pub fn with_text(self, text: &str, path: &Path) -> Result<Self> {
         let mut base = toml::Table::try_from(&self).context("config to TOML")?;
         let overrides: toml::Table =
-            toml::from_str(&text).with_context(|| format!("config '{}'", path.display()))?;
+            toml::from_str(text).with_context(|| format!("config '{}'", path.display()))?;
         merge(&mut base, overrides);
         toml::Value::Table(base)
             .try_into()

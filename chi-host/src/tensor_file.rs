@@ -65,7 +65,12 @@ impl TensorFile {
     /// Reads `path`.
     pub fn read(path: &Path) -> Result<Self> {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        let file = SafeTensors::deserialize(&bytes)
+        Self::parse(&bytes, path)
+    }
+
+    /// Decodes the bytes of a file read from `path` (named in every error).
+    pub fn parse(bytes: &[u8], path: &Path) -> Result<Self> {
+        let file = SafeTensors::deserialize(bytes)
             .with_context(|| format!("{} is not a safetensors file", path.display()))?;
         let tensors = file
             .tensors()

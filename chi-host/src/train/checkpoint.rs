@@ -126,20 +126,7 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
 }
 
 fn save_buffer(b: &ReplayBuffer, path: &Path) -> Result<()> {
-    let d = b.all();
-    let mut out = Vec::with_capacity(4 * (1 + d.obs.len() * 2 + d.actions.len() + 2 * d.len));
-    out.extend_from_slice(&(d.len as u64).to_le_bytes());
-    for v in d
-        .obs
-        .iter()
-        .chain(&d.actions)
-        .chain(&d.rewards)
-        .chain(&d.next_obs)
-        .chain(&d.done)
-    {
-        out.extend_from_slice(&v.to_le_bytes());
-    }
-    fs::write(path, out).with_context(|| format!("writing {}", path.display()))
+    fs::write(path, b.encode()).with_context(|| format!("writing {}", path.display()))
 }
 
 fn load_buffer<const S: usize, const A: usize>(
@@ -147,34 +134,5 @@ fn load_buffer<const S: usize, const A: usize>(
     capacity: usize,
 ) -> Result<ReplayBuffer> {
     let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let (len, rest) = bytes
-        .split_first_chunk::<8>()
-        .with_context(|| format!("{} is truncated", path.display()))?;
-    let len = u64::from_le_bytes(*len) as usize;
-    let values: Vec<f32> = rest
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect();
-    if values.len() != len * (S + A + 1 + S + 1) {
-        bail!(
-            "{} holds {} values, not {len} transitions",
-            path.display(),
-            values.len()
-        );
-    }
-    let (obs, rest) = values.split_at(S * len);
-    let (actions, rest) = rest.split_at(A * len);
-    let (rewards, rest) = rest.split_at(len);
-    let (next, done) = rest.split_at(S * len);
-    let mut b = ReplayBuffer::new(S, A, capacity);
-    let rows = obs
-        .chunks_exact(S)
-        .zip(actions.chunks_exact(A))
-        .zip(rewards)
-        .zip(next.chunks_exact(S))
-        .zip(done);
-    for ((((o, a), r), n), d) in rows {
-        b.push(o, a, *r, n, *d > 0.5);
-    }
-    Ok(b)
+    ReplayBuffer::decode(&bytes, S, A, capacity, path)
 }
