@@ -49,33 +49,26 @@ pub fn adam_update(
     adam_floats(w, g, m, v, corrections, lr, decay);
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-fn adam_avx512(
-    w: &mut [f32],
-    g: &[f32],
-    m: &mut [f32],
-    v: &mut [f32],
-    corrections: [f64; 2],
-    lr: f64,
-    decay: f64,
-) {
-    adam_floats(w, g, m, v, corrections, lr, decay);
+/// `adam_floats` compiled for a wider instruction set: the same loop, wider vectors.
+macro_rules! adam_for {
+    ($name:ident, $feature:literal) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = $feature)]
+        fn $name(
+            w: &mut [f32],
+            g: &[f32],
+            m: &mut [f32],
+            v: &mut [f32],
+            corrections: [f64; 2],
+            lr: f64,
+            decay: f64,
+        ) {
+            adam_floats(w, g, m, v, corrections, lr, decay);
+        }
+    };
 }
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn adam_avx2(
-    w: &mut [f32],
-    g: &[f32],
-    m: &mut [f32],
-    v: &mut [f32],
-    corrections: [f64; 2],
-    lr: f64,
-    decay: f64,
-) {
-    adam_floats(w, g, m, v, corrections, lr, decay);
-}
+adam_for!(adam_avx512, "avx512f");
+adam_for!(adam_avx2, "avx2");
 
 /// A moment below f32's normal range, stored as zero.
 ///

@@ -5,19 +5,12 @@ use arbitrary::{Arbitrary, Unstructured};
 use chi_embedded::budget::Unlimited;
 use chi_embedded::bundle::owned::{AlignedBytes, BundleSpec, OwnedWeights};
 use chi_embedded::bundle::testing::{self, PolicyKind};
-use chi_embedded::bundle::{self, Bundle, Precision};
-use chi_embedded::controller::BundleController;
+use chi_embedded::bundle::{self, Precision};
 use chi_embedded::envs::point_mass::PointMassTask;
 use chi_embedded::nn::Activation;
 use chi_embedded::planner::{Propagation, Weighting};
 
-/// The sizes the decoder is compiled for here: the synthetic point-mass bundles' (two members
-/// of width 8, policy width 8, horizon 7, 24 samples).
-const HE: usize = 8;
-const HP: usize = 8;
-type Board<'a> = Bundle<'a, 2, 2, 4, 2, HE, HP, 7, { testing::POINT_MASS_SAMPLES }>;
-type BoardChi<'a> =
-    BundleController<'a, PointMassTask, 2, 2, 4, 2, HE, HP, 7, { testing::POINT_MASS_SAMPLES }>;
+use crate::board::{Board, BoardChi, HE, HP};
 
 /// Decodes `bytes` as a bundle; if it decodes, runs one control step in `state`.
 pub fn bundle_bytes(data: &[u8]) {

@@ -7,6 +7,7 @@
 //! decodes yields a controller whose action is finite and in [-1, 1]; every frame on the link
 //! gets exactly one well-formed reply; a file chi wrote reads back as what was written.
 
+mod board;
 mod bundle;
 mod host_files;
 mod link;

@@ -1,18 +1,13 @@
 //! The serial link: one frame's decoder, and the board's request handler fed a byte stream
 //! in which frames are split, glued and broken at random.
 
+use chi_embedded::bundle::inspect;
 use chi_embedded::bundle::owned::AlignedBytes;
 use chi_embedded::bundle::testing::{self, PolicyKind};
-use chi_embedded::bundle::{Bundle, inspect};
-use chi_embedded::controller::BundleController;
 use chi_embedded::envs::point_mass::PointMassTask;
 use chi_embedded::link::{self, ErrorKind, Info, MAX_FRAME, Request, Response, Server, Values};
 
-const HE: usize = 8;
-const HP: usize = 8;
-const K: usize = testing::POINT_MASS_SAMPLES;
-type Board<'a> = Bundle<'a, 2, 2, 4, 2, HE, HP, 7, K>;
-type BoardChi<'a> = BundleController<'a, PointMassTask, 2, 2, 4, 2, HE, HP, 7, K>;
+use crate::board::{Board, BoardChi, HE, HP};
 
 /// One frame's bytes decoded as a request and as a response; what decodes must encode to a
 /// frame that decodes to it again, bit for bit (NaN states included).
