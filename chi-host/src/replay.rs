@@ -155,13 +155,16 @@ impl ReplayBuffer {
         };
         let len = u64::from_le_bytes(*len);
         let row = 2 * s_dim + a_dim + 2;
-        let Some(floats) = usize::try_from(len).ok().and_then(|n| n.checked_mul(row)) else {
+        let Some(value_bytes) = usize::try_from(len)
+            .ok()
+            .and_then(|n| n.checked_mul(4 * row))
+        else {
             bail!("{at} claims {len} transitions, more than memory can hold");
         };
-        let (values, next) = match rest.len().checked_sub(4 * floats) {
+        let (values, next) = match rest.len().checked_sub(value_bytes) {
             Some(0) => (rest, None),
             Some(8) => {
-                let (values, tail) = rest.split_at(4 * floats);
+                let (values, tail) = rest.split_at(value_bytes);
                 let next = tail.first_chunk::<8>().map(|b| u64::from_le_bytes(*b));
                 (values, next)
             }

@@ -10,6 +10,7 @@ use chi_embedded::envs::point_mass::PointMassTask;
 use chi_embedded::link::{self, ErrorKind, MAX_FRAME, Request, Response, Values};
 use chi_host::envs::simulated::Simulated;
 use chi_host::firmware::client::Client;
+use chi_host::firmware::flood::flood;
 use chi_host::firmware::hil::episode;
 use chi_host::firmware::qemu::Serving;
 
@@ -135,6 +136,37 @@ fn board_over_usart_acts_as_the_host_and_survives_bad_frames() {
     assert!(
         log.iter().any(|l| l.starts_with("chi: hil serving")),
         "{log:?}"
+    );
+}
+
+/// Hostile frames of every kind among valid requests, split and glued as they come: every
+/// frame is answered exactly as the host twin answers it, in order, valid requests included.
+#[test]
+fn a_flood_of_hostile_frames_loses_no_valid_request() {
+    let mut spec = point_mass_spec(HE, HP, PolicyKind::Uncertain).quantised();
+    spec.header.seed = 23;
+    let bytes = spec.encode().unwrap();
+    let (_serving, mut client) = serve("hil-flood-i8", bytes.as_bytes());
+    let mut twin = twin_with("hil-flood-i8", bytes.as_bytes());
+    for c in [&mut client, &mut twin.client] {
+        c.hello(Duration::from_secs(20)).unwrap();
+        c.reset(5).unwrap();
+    }
+    let report = flood(&mut client, &mut twin.client, 2, 3000, 32, 5, |_| {}).unwrap();
+    assert_eq!(report.hostile_total(), 3000);
+    assert_eq!(report.hostile.len(), 7, "every kind: {:?}", report.hostile);
+    assert!(report.valid >= 60, "{report:?}");
+    for kind in ["Oversized", "Framing", "Checksum", "Malformed"] {
+        assert!(
+            report.errors.contains_key(kind),
+            "{kind}: {:?}",
+            report.errors
+        );
+    }
+    assert!(
+        report.errors.keys().any(|k| k.starts_with("StateLength")),
+        "{:?}",
+        report.errors
     );
 }
 

@@ -42,6 +42,12 @@ pub struct Args {
     /// print the board's normalised return (random 0, host 1).
     #[arg(long)]
     run: Option<PathBuf>,
+    /// Instead of episodes: send N hostile frames (random bytes, oversized, bad COBS, bad
+    /// CRC, random bodies behind a valid CRC, wrong state lengths, NaN and infinite states)
+    /// with valid requests among them, and check that the board answers every frame as its
+    /// twin on the host does, in order.
+    #[arg(long, value_name = "N")]
+    flood: Option<u64>,
 }
 
 /// `chi hil` with its bundle read.
@@ -76,6 +82,16 @@ impl Visitor for Hil {
         let mut env = W::env(&task, &config)?;
         let (mut board, _qemu) = connect(&args.bundle, args.qemu, args.serial.as_deref())?;
         let mut twin = Twin::start(&args.bundle)?;
+        if let Some(n) = args.flood {
+            return flood(
+                &mut board,
+                &mut twin.client,
+                bytes.as_bytes(),
+                S,
+                n,
+                args.seed,
+            );
+        }
         let seeds: Vec<u64> = (0..u64::from(args.episodes.max(1)))
             .map(|e| args.seed + e)
             .collect();
@@ -113,6 +129,43 @@ impl Visitor for Hil {
         }
         Ok(())
     }
+}
+
+/// `chi hil --flood N`: the board and its twin, both reset to `seed`, fed the same flood.
+fn flood(
+    board: &mut Client,
+    twin: &mut Client,
+    bundle: &[u8],
+    state_len: usize,
+    n: u64,
+    seed: u64,
+) -> Result<()> {
+    firmware::hil::check_runs(board, bundle, "board")?;
+    firmware::hil::check_runs(twin, bundle, "twin")?;
+    board.reset(seed)?;
+    twin.reset(seed)?;
+    let started = std::time::Instant::now();
+    let bar = indicatif::ProgressBar::new(n);
+    let report = firmware::flood::flood(board, twin, state_len, n, 100, seed, |sent| {
+        bar.set_position(sent);
+    });
+    bar.finish_and_clear();
+    let report = report?;
+    println!(
+        "flood: {} hostile frames and {} valid requests ({:.1} MB) in {:.0} s; all {} replies equal the twin's, every valid request answered in order",
+        report.hostile_total(),
+        report.valid,
+        report.bytes as f64 / 1e6,
+        started.elapsed().as_secs_f64(),
+        report.replies
+    );
+    for (kind, count) in &report.hostile {
+        println!("  sent {count:>9}  {kind}");
+    }
+    for (kind, count) in &report.errors {
+        println!("  answered {count:>9}  Error {kind}");
+    }
+    Ok(())
 }
 
 /// ", reached goal: at step N / no, final state (...)" for tasks with a goal.

@@ -45,7 +45,7 @@ impl HilReport {
 }
 
 /// Says hello and checks that the other end runs `bundle` (through its CRC).
-fn check_runs(client: &mut Client, bundle: &[u8], who: &str) -> anyhow::Result<()> {
+pub fn check_runs(client: &mut Client, bundle: &[u8], who: &str) -> anyhow::Result<()> {
     let info = client.hello(std::time::Duration::from_secs(20))?;
     let crc = stored_crc(bundle).ok_or_else(|| anyhow!("bundle too short"))?;
     if info.bundle_crc != crc {

@@ -5,6 +5,7 @@
 //! - [`qemu`]: QEMU's netduinoplus2 command line, a run to exit, a run serving USART1.
 //! - [`log`]: the firmware's defmt frames decoded with the ELF's table.
 //! - [`client`]: the host end of the link protocol, over TCP (QEMU) or a serial port.
+//! - [`flood`]: hostile frames among valid requests, every reply checked against the twin.
 //! - [`hil`]: an environment on the host against the controller on the firmware.
 //! - [`bench`](mod@bench): the bench job's report and what it implies at 168 MHz.
 //! - [`selftest`]: the self-test job's report.
@@ -14,6 +15,7 @@
 pub mod bench;
 pub mod build;
 pub mod client;
+pub mod flood;
 pub mod hil;
 pub mod log;
 pub mod qemu;
