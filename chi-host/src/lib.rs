@@ -4,6 +4,7 @@
 //! probabilistic ensemble (on chi's own MLPs), the CHI agent running chi-embedded's controller with
 //! batched host networks, bundle files, and episodes.
 
+pub mod atomic_file;
 pub mod bundle_file;
 #[cfg(test)]
 mod candle_adam;

@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
+use crate::atomic_file;
 use chi_embedded::envs::point_mass::PointMassTask;
 use chi_embedded::task::Task;
 
@@ -233,18 +234,22 @@ fn both(
         out.join(format!("{name}.png")),
         out.join(format!("{name}.svg")),
     );
-    chart(
-        BitMapBackend::new(&png, (900, 560)).into_drawing_area(),
-        title,
-        y_label,
-        lines,
-    )?;
-    chart(
-        SVGBackend::new(&svg, (900, 560)).into_drawing_area(),
-        title,
-        y_label,
-        lines,
-    )?;
+    atomic_file::write_through(&png, |tmp| {
+        chart(
+            BitMapBackend::new(tmp, (900, 560)).into_drawing_area(),
+            title,
+            y_label,
+            lines,
+        )
+    })?;
+    atomic_file::write_through(&svg, |tmp| {
+        chart(
+            SVGBackend::new(tmp, (900, 560)).into_drawing_area(),
+            title,
+            y_label,
+            lines,
+        )
+    })?;
     Ok(vec![png, svg])
 }
 
@@ -355,18 +360,22 @@ fn figure1_panels(runs: &Path, out: &Path) -> Result<Vec<PathBuf>> {
     let picks = [0, snapshots.len() / 2, snapshots.len() - 1].map(|i| &snapshots[i]);
     let (png, svg) = (out.join("figure1_abc.png"), out.join("figure1_abc.svg"));
     let title = format!("Figure 1 (a-c), {}", dir.display());
-    panels(
-        BitMapBackend::new(&png, (1500, 540)).into_drawing_area(),
-        &title,
-        &picks,
-        geometry,
-    )?;
-    panels(
-        SVGBackend::new(&svg, (1500, 540)).into_drawing_area(),
-        &title,
-        &picks,
-        geometry,
-    )?;
+    atomic_file::write_through(&png, |tmp| {
+        panels(
+            BitMapBackend::new(tmp, (1500, 540)).into_drawing_area(),
+            &title,
+            &picks,
+            geometry,
+        )
+    })?;
+    atomic_file::write_through(&svg, |tmp| {
+        panels(
+            SVGBackend::new(tmp, (1500, 540)).into_drawing_area(),
+            &title,
+            &picks,
+            geometry,
+        )
+    })?;
     Ok(vec![png, svg])
 }
 

@@ -44,10 +44,15 @@ pub struct Outcome<const S: usize> {
     pub terminated: bool,
     /// The state it ended in.
     pub last: [f32; S],
+    /// Whether the environment diverged (a state or reward not finite): the episode was cut
+    /// short there, truncated, and the step that diverged was neither counted nor observed.
+    pub diverged: bool,
 }
 
 /// Runs one episode of `env` from `env.reset(seed)` with `driver` until the environment
-/// ends it; the driver's first error stops it.
+/// ends it; the driver's first error stops it. A step whose state or reward is not finite
+/// (a simulation that diverged) ends the episode as truncated, with a warning, before the
+/// driver sees it: one NaN in a replay buffer would poison every network trained on it.
 pub fn rollout<const S: usize, const A: usize>(
     env: &mut impl Env<S, A>,
     seed: u64,
@@ -59,6 +64,18 @@ pub fn rollout<const S: usize, const A: usize>(
         steps += 1;
         let action = driver.act(steps, &state)?;
         let outcome = env.step(&action);
+        if !outcome.reward.is_finite() || outcome.obs.iter().any(|x| !x.is_finite()) {
+            eprintln!(
+                "chi: warning: the environment diverged at step {steps} (its state or reward is not finite); the episode ends there, truncated, without that step"
+            );
+            return Ok(Outcome {
+                ret,
+                steps: steps - 1,
+                terminated: false,
+                last: state,
+                diverged: true,
+            });
+        }
         ret += outcome.reward;
         driver.observe(steps, &state, &action, &outcome)?;
         state = outcome.obs;
@@ -68,6 +85,7 @@ pub fn rollout<const S: usize, const A: usize>(
                 steps,
                 terminated: outcome.terminated,
                 last: state,
+                diverged: false,
             });
         }
     }
@@ -100,6 +118,66 @@ mod tests {
                 truncated: self.steps >= self.limit,
             }
         }
+    }
+
+    /// Steps a state of 1, 2, ... until it turns into NaN at `nan_at`.
+    struct Diverging {
+        steps: u32,
+        nan_at: u32,
+    }
+
+    impl Env<1, 1> for Diverging {
+        fn reset(&mut self, _seed: u64) -> [f32; 1] {
+            self.steps = 0;
+            [0.0]
+        }
+
+        fn step(&mut self, _action: &[f32; 1]) -> Step<1> {
+            self.steps += 1;
+            let x = if self.steps >= self.nan_at {
+                f32::NAN
+            } else {
+                self.steps as f32
+            };
+            Step {
+                obs: [x],
+                reward: 1.0,
+                terminated: false,
+                truncated: self.steps >= 100,
+            }
+        }
+    }
+
+    /// Keeps every transition it observes.
+    struct Recorder(Vec<f32>);
+
+    impl Driver<1, 1> for Recorder {
+        fn act(&mut self, _step: u32, _state: &[f32; 1]) -> Result<[f32; 1]> {
+            Ok([0.0])
+        }
+
+        fn observe(&mut self, _: u32, _: &[f32; 1], _: &[f32; 1], o: &Step<1>) -> Result<()> {
+            self.0.push(o.obs[0]);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_diverging_environment_ends_the_episode_before_the_driver_sees_nan() {
+        let mut env = Diverging {
+            steps: 0,
+            nan_at: 7,
+        };
+        let mut seen = Recorder(Vec::new());
+        let ended = rollout(&mut env, 0, &mut seen).unwrap();
+        assert!(ended.diverged && !ended.terminated);
+        assert_eq!((ended.steps, ended.ret, ended.last), (6, 6.0, [6.0]));
+        assert_eq!(seen.0, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let mut fine = Diverging {
+            steps: 0,
+            nan_at: 1000,
+        };
+        assert!(!rollout(&mut fine, 0, &mut seen).unwrap().diverged);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use chi_embedded::planner::Propagation;
 use chi_host::tasks::Visitor;
 use chi_host::train::Run;
@@ -60,8 +60,8 @@ impl Visitor for Args {
         let int8 = spec.quantised();
         let (bf, bq) = (spec.encode()?, int8.encode()?);
         let (pf, pq) = (out.join("bundle-f32.chib"), out.join("bundle-int8.chib"));
-        std::fs::write(&pf, bf.as_bytes()).with_context(|| format!("writing {}", pf.display()))?;
-        std::fs::write(&pq, bq.as_bytes()).with_context(|| format!("writing {}", pq.display()))?;
+        chi_host::atomic_file::write(&pf, bf.as_bytes())?;
+        chi_host::atomic_file::write(&pq, bq.as_bytes())?;
         let p = spec.header.controller.planner;
         println!(
             "{} after {} episodes (the board plans with K = {}, I = {}, {:?}):",

@@ -45,6 +45,10 @@ pub struct Args {
     /// Where runs go.
     #[arg(long, default_value = "runs")]
     out: PathBuf,
+    /// Resume from the checkpoint before the newest (kept for when the newest cannot be
+    /// read); the newest is set aside as `checkpoint.refused`.
+    #[arg(long)]
+    from_previous: bool,
 }
 
 /// Seeds parsed from the command line.
@@ -86,7 +90,7 @@ impl Visitor for Args {
         c.chi.terminal_value = self.terminal_value.unwrap_or(c.chi.terminal_value);
         super::parse_params(&self.params, &mut c.task)?;
         for &seed in &self.seeds.0 {
-            train_one::<S, A, W>(self.agent, seed, c.clone(), &self.out)?;
+            train_one::<S, A, W>(self.agent, seed, c.clone(), &self.out, self.from_previous)?;
         }
         Ok(())
     }
@@ -97,8 +101,16 @@ fn train_one<const S: usize, const A: usize, W: World<S, A>>(
     seed: u64,
     config: TrainConfig,
     out: &Path,
+    from_previous: bool,
 ) -> Result<()> {
     let dir = out.join(format!("{}-seed{seed}", agent.name()));
+    if from_previous {
+        let n = chi_host::train::use_previous(&dir)?;
+        eprintln!(
+            "chi: {} goes back to its checkpoint after episode {n}",
+            dir.display()
+        );
+    }
     let mut run = Run::<S, A, W>::open(agent, seed, config, &dir)?;
     let total = run.config().episodes;
     let bar = ProgressBar::new(u64::from(total)).with_position(u64::from(run.episodes_done()));
@@ -110,14 +122,22 @@ fn train_one<const S: usize, const A: usize, W: World<S, A>>(
     );
     bar.set_prefix(format!("{} seed {seed}", agent.name()));
     if run.episodes_done() > 0 {
-        bar.println(format!(
-            "resuming {} at episode {}",
+        eprintln!(
+            "chi: resuming {} at episode {}",
             dir.display(),
             run.episodes_done()
-        ));
+        );
     }
     while run.episodes_done() < total {
-        let m = run.episode()?;
+        let m = run.episode().map_err(|e| {
+            let kept = match run.episodes_done() {
+                0 => "no episode had finished".to_string(),
+                n => format!(
+                    "its checkpoint after episode {n} is kept; rerunning resumes from there"
+                ),
+            };
+            e.context(format!("{} stopped ({kept})", dir.display()))
+        })?;
         let goal = match m.first_success {
             0 => String::new(),
             n => format!(", goal at {n}"),

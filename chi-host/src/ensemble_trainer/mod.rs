@@ -253,6 +253,16 @@ impl EnsembleTrainer {
         self.optimiser.save(&dir.join("ensemble.adam.safetensors"))
     }
 
+    /// The first member holding a NaN or infinite weight, and its layer.
+    pub fn non_finite(&self) -> Option<String> {
+        self.members.iter().enumerate().find_map(|(k, m)| {
+            Some(format!(
+                "the ensemble's member {k} (layer {})",
+                m.non_finite_layer()?
+            ))
+        })
+    }
+
     /// Restores what [`EnsembleTrainer::save`] wrote; every shape must match.
     pub fn load(&mut self, dir: &Path) -> Result<()> {
         let names: Vec<String> = (0..self.members.len()).map(|e| format!("m{e}")).collect();
@@ -331,14 +341,15 @@ impl EnsembleTrainer {
                         l
                     })
                     .collect();
+                if let Some(k) = losses.iter().position(|l| !l.is_finite()) {
+                    bail!(
+                        "the ensemble's member {k} has loss {} at minibatch {batches} of an epoch: it diverged",
+                        losses[k]
+                    );
+                }
                 let loss: f32 = losses.iter().sum();
                 let mut members: Vec<&mut Mlp> = self.members.iter_mut().collect();
                 self.optimiser.step(&mut members);
-                if !loss.is_finite() {
-                    bail!(
-                        "the ensemble's loss is {loss} at minibatch {batches} of an epoch: it diverged"
-                    );
-                }
                 total += loss / self.members.len() as f32;
                 batches += 1;
             }

@@ -94,6 +94,19 @@ impl HalfCheetah {
         obs
     }
 
+    /// How often MuJoCo has found a NaN or huge position, velocity or acceleration. Each
+    /// time it resets the simulation to the model's rest pose and goes on (its auto-reset),
+    /// so a step that raised the count diverged.
+    fn divergences(&self) -> i32 {
+        use mujoco_rs::mujoco_c::mjtWarning::{mjWARN_BADQACC, mjWARN_BADQPOS, mjWARN_BADQVEL};
+        let warnings = &self.data.ffi().warning;
+        [mjWARN_BADQPOS, mjWARN_BADQVEL, mjWARN_BADQACC]
+            .iter()
+            .filter_map(|w| warnings.get(*w as usize))
+            .map(|w| w.number)
+            .sum()
+    }
+
     /// The x position of the torso (not observed; the reward is its velocity).
     pub fn x_position(&self) -> f64 {
         self.data.qpos().first().copied().unwrap_or(0.0)
@@ -156,7 +169,18 @@ impl Env<OBS, ACT> for HalfCheetah {
     }
 
     fn step(&mut self, action: &[f32; ACT]) -> Step<OBS> {
+        let before = self.divergences();
         let (reward, truncated) = self.step_f64(action);
+        if self.divergences() > before {
+            // MuJoCo reset the simulation mid-step: what it returns now is the rest pose, not
+            // where the step led. NaN says so, and the episode loop ends the episode there.
+            return Step {
+                obs: [f32::NAN; OBS],
+                reward: f32::NAN,
+                terminated: false,
+                truncated: true,
+            };
+        }
         Step {
             obs: self.observation(),
             reward: reward as f32,
@@ -305,5 +329,27 @@ mod tests {
         let (ra, _) = a.step_f64(&[f32::NAN; ACT]);
         let (rb, _) = b.step_f64(&[0.0; ACT]);
         assert_eq!(ra.to_bits(), rb.to_bits());
+    }
+
+    #[test]
+    fn a_simulation_that_diverges_is_reported_instead_of_reset_silently() {
+        for (what, poison) in [
+            (
+                "a NaN position",
+                (|e: &mut HalfCheetah| e.data.qpos_mut()[2] = f64::NAN) as fn(&mut HalfCheetah),
+            ),
+            ("a huge velocity", |e: &mut HalfCheetah| {
+                e.data.qvel_mut()[0] = 1e12
+            }),
+        ] {
+            let mut env = exact();
+            env.reset(0);
+            let fine = env.step(&[0.5; ACT]);
+            assert!(fine.obs.iter().all(|x| x.is_finite()) && !fine.truncated);
+            poison(&mut env);
+            let s = env.step(&[0.5; ACT]);
+            assert!(s.truncated && s.reward.is_nan(), "{what}: {s:?}");
+            assert!(s.obs.iter().all(|x| x.is_nan()), "{what}");
+        }
     }
 }

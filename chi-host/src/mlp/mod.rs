@@ -279,6 +279,15 @@ pub struct Mlp {
 }
 
 impl Mlp {
+    /// The first layer holding a NaN or infinite weight or bias, by its name (`l0`, ...).
+    pub fn non_finite_layer(&self) -> Option<&str> {
+        self.layers
+            .iter()
+            .zip(&self.names)
+            .find(|(l, _)| l.weight.iter().chain(&l.bias).any(|w| !w.is_finite()))
+            .map(|(_, name)| name.as_str())
+    }
+
     /// A network of `layers` with ReLU between them, each one's inputs the previous one's
     /// outputs.
     ///

@@ -275,6 +275,13 @@ impl Sac {
             || critic_regression(q1, &x, &y),
             || critic_regression(q2, &x, &y),
         );
+        for (name, loss) in [("critic 1", loss1), ("critic 2", loss2)] {
+            if !loss.is_finite() {
+                bail!(
+                    "SAC's {name} has loss {loss}: it diverged (or a reward or state is not finite)"
+                );
+            }
+        }
         let critic_loss = loss1 + loss2;
         self.critic_opt.step(&mut [q1, q2]);
 
@@ -299,6 +306,9 @@ impl Sac {
             dp2[i] = -s2 / nf;
         }
         actor_loss /= nf;
+        if !actor_loss.is_finite() {
+            bail!("SAC's actor has loss {actor_loss}: it diverged");
+        }
         let mut d_action = vec![0.0; n * ad];
         let [q1, q2] = &mut self.critics;
         let (dx1, dx2) = both(
@@ -390,6 +400,23 @@ impl Sac {
             l[2].owned_rows(0..ad),
             l[2].owned_rows(ad..2 * ad),
         ])
+    }
+
+    /// The first network holding a NaN or infinite weight, and its layer.
+    pub fn non_finite(&self) -> Option<String> {
+        let [q1, q2] = &self.critics;
+        let [t1, t2] = &self.targets;
+        let value = self.value.as_ref().map(|v| ("value network", &v.net));
+        [
+            ("actor", &self.actor),
+            ("critic 1", q1),
+            ("critic 2", q2),
+            ("target critic 1", t1),
+            ("target critic 2", t2),
+        ]
+        .into_iter()
+        .chain(value)
+        .find_map(|(name, net)| Some(format!("SAC's {name} (layer {})", net.non_finite_layer()?)))
     }
 
     /// Writes networks and optimiser states into `dir` (`actor`, `critic`, `target`,

@@ -8,22 +8,139 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 
 use super::Run;
+use crate::atomic_file;
 use crate::config::TrainConfig;
 use crate::figure1;
 use crate::replay::ReplayBuffer;
 use crate::world::World;
 
+/// The newest checkpoint, the one before it, and one being written.
+const CURRENT: &str = "checkpoint";
+const PREVIOUS: &str = "checkpoint.prev";
+const WRITING: &str = "checkpoint.tmp";
+/// The CRC-32 of every file of a checkpoint, so a flipped bit is refused rather than
+/// resumed from.
+const MANIFEST: &str = "manifest.toml";
+
+/// Whether `dir` holds a checkpoint to resume from.
+pub fn saved(dir: &Path) -> bool {
+    [CURRENT, PREVIOUS]
+        .iter()
+        .any(|g| dir.join(g).join("state.toml").exists())
+}
+
+/// The episodes the checkpoint in `checkpoint` has done, if it is one.
+fn episode_of(checkpoint: &Path) -> Option<i64> {
+    let text = fs::read_to_string(checkpoint.join("state.toml")).ok()?;
+    toml::from_str::<toml::Table>(&text)
+        .ok()?
+        .get("episodes_done")?
+        .as_integer()
+}
+
+/// Sets the run in `dir` back to its checkpoint before the newest (which is kept aside as
+/// `checkpoint.refused`), and returns the episodes that one had done.
+pub fn use_previous(dir: &Path) -> Result<i64> {
+    let (current, previous) = (dir.join(CURRENT), dir.join(PREVIOUS));
+    let Some(n) = episode_of(&previous) else {
+        bail!("{} has no checkpoint before the newest", dir.display());
+    };
+    check_manifest(&previous)
+        .with_context(|| format!("the previous checkpoint in {}", previous.display()))?;
+    let refused = dir.join("checkpoint.refused");
+    if refused.exists() {
+        fs::remove_dir_all(&refused)?;
+    }
+    if current.exists() {
+        fs::rename(&current, &refused)?;
+    }
+    fs::rename(&previous, &current)?;
+    Ok(n)
+}
+
+fn write_manifest(dir: &Path) -> Result<()> {
+    let mut table = toml::Table::new();
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        if name != MANIFEST {
+            let crc = chi_embedded::checksum::CRC32.checksum(&fs::read(&path)?);
+            table.insert(name, toml::Value::Integer(i64::from(crc)));
+        }
+    }
+    let path = dir.join(MANIFEST);
+    fs::write(&path, toml::to_string(&table)?)
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+/// Every file the manifest lists is there with its CRC. Checkpoints written before there
+/// was a manifest have none and are read as they are.
+fn check_manifest(dir: &Path) -> Result<()> {
+    let path = dir.join(MANIFEST);
+    let Ok(text) = fs::read_to_string(&path) else {
+        return Ok(());
+    };
+    let table: toml::Table =
+        toml::from_str(&text).with_context(|| format!("{} is corrupt", path.display()))?;
+    for (name, crc) in &table {
+        let file = dir.join(name);
+        let bytes = fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+        let got = i64::from(chi_embedded::checksum::CRC32.checksum(&bytes));
+        if crc.as_integer() != Some(got) {
+            bail!(
+                "{} is corrupt (its CRC-32 is {got:#010x}, the checkpoint recorded {crc})",
+                file.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
     pub(super) fn save(&mut self) -> Result<()> {
-        let dir = self.dir.join("checkpoint.tmp");
-        fs::create_dir_all(&dir)?;
+        let tmp = self.dir.join(WRITING);
+        if tmp.exists() {
+            // What a save that failed or was killed left.
+            fs::remove_dir_all(&tmp).with_context(|| format!("cannot remove {}", tmp.display()))?;
+        }
+        if let Err(e) = self.write_checkpoint(&tmp) {
+            let _ = fs::remove_dir_all(&tmp);
+            let kept = match episode_of(&self.dir.join(CURRENT)) {
+                Some(n) => format!("the checkpoint after episode {n} is unchanged"),
+                None => "no checkpoint was written".to_string(),
+            };
+            return Err(e.context(format!(
+                "cannot save the checkpoint after episode {} in {} ({kept})",
+                self.episodes_done,
+                self.dir.display()
+            )));
+        }
+        // Swap in whole, keeping the generation before: a kill mid-save leaves both intact,
+        // a kill between the renames leaves the previous one, which `resume` then takes.
+        let (current, previous) = (self.dir.join(CURRENT), self.dir.join(PREVIOUS));
+        if current.exists() {
+            if previous.exists() {
+                fs::remove_dir_all(&previous)?;
+            }
+            fs::rename(&current, &previous)?;
+        }
+        fs::rename(&tmp, &current)?;
+        Ok(())
+    }
+
+    fn write_checkpoint(&self, dir: &Path) -> Result<()> {
+        fs::create_dir_all(dir)?;
         // What the agent does not train stays as `open` seeded it, so it is not written: a
         // SAC run's untrained ensemble at the paper's sizes is 15 MB an episode.
         if self.agent.learns_policy() {
-            self.sac.save(&dir)?;
+            self.sac.save(dir)?;
         }
         if self.agent.learns_model() {
-            self.ensemble.save(&dir)?;
+            self.ensemble.save(dir)?;
         }
         save_buffer(&self.real, &dir.join("real.bin"))?;
         save_buffer(&self.model, &dir.join("model.bin"))?;
@@ -36,17 +153,54 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
             out_mean = (norm.out_mean.clone())
             out_std = (norm.out_std.clone())
         };
-        fs::write(dir.join("state.toml"), toml::to_string(&state)?)?;
-        // Swap in whole: a kill mid-save leaves the previous checkpoint intact.
-        let done = self.dir.join("checkpoint");
-        if done.exists() {
-            fs::remove_dir_all(&done)?;
+        let path = dir.join("state.toml");
+        fs::write(&path, toml::to_string(&state)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        write_manifest(dir)
+    }
+
+    /// Resumes from the newest checkpoint that is whole, or says which one to take.
+    pub(super) fn resume(&mut self) -> Result<()> {
+        let saved_config = self.check_config()?;
+        let (current, previous) = (self.dir.join(CURRENT), self.dir.join(PREVIOUS));
+        if !current.join("state.toml").exists() {
+            eprintln!(
+                "chi: {} has no current checkpoint (a save was cut short); resuming from the one before",
+                self.dir.display()
+            );
+            fs::rename(&previous, &current)?;
         }
-        fs::rename(&dir, &done)?;
+        if let Err(e) = self.load(&current) {
+            let offer = match episode_of(&previous) {
+                Some(n) => format!(
+                    "the checkpoint before it (after episode {n}) is intact: rerun with --from-previous to resume from it"
+                ),
+                None => "there is no checkpoint before it".to_string(),
+            };
+            return Err(e.context(format!(
+                "the checkpoint in {} cannot be read; {offer}",
+                current.display()
+            )));
+        }
+        // Drop metric rows of episodes after the checkpoint (a kill between the two writes).
+        let csv = fs::read_to_string(self.dir.join("metrics.csv"))?;
+        let keep: Vec<&str> = csv.lines().take(1 + self.episodes_done as usize).collect();
+        atomic_file::write(
+            &self.dir.join("metrics.csv"),
+            (keep.join("\n") + "\n").as_bytes(),
+        )?;
+        figure1::truncate(&self.dir, self.episodes_done)?;
+        if saved_config.map(|c| c.episodes) != Some(self.config.episodes) {
+            atomic_file::write(
+                &self.dir.join("config.toml"),
+                toml::to_string(&self.config)?.as_bytes(),
+            )?;
+        }
         Ok(())
     }
 
-    pub(super) fn load(&mut self) -> Result<()> {
+    /// The configuration the run was started with, if it is this one (`episodes` aside).
+    fn check_config(&self) -> Result<Option<TrainConfig>> {
         // The text must be exactly what this build writes: a run made before a setting
         // existed would otherwise read it as today's default and resume behaving differently.
         // Only `episodes` may differ: it says where the run stops, not how it learns, so
@@ -75,16 +229,26 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
                 self.dir.display()
             );
         }
-        let dir = self.dir.join("checkpoint");
+        Ok(saved_config)
+    }
+
+    /// Restores networks, optimisers, buffers and counters from checkpoint `dir`.
+    fn load(&mut self, dir: &Path) -> Result<()> {
+        check_manifest(dir)?;
         if self.agent.learns_policy() {
-            self.sac.load(&dir)?;
+            self.sac.load(dir)?;
         }
         if self.agent.learns_model() {
-            self.ensemble.load(&dir)?;
+            self.ensemble.load(dir)?;
         }
         self.real = load_buffer::<S, A>(&dir.join("real.bin"), self.config.replay_capacity)?;
         self.model = load_buffer::<S, A>(&dir.join("model.bin"), self.config.replay_capacity)?;
-        let state: toml::Table = toml::from_str(&fs::read_to_string(dir.join("state.toml"))?)?;
+        let state_path = dir.join("state.toml");
+        let state: toml::Table = toml::from_str(
+            &fs::read_to_string(&state_path)
+                .with_context(|| format!("reading {}", state_path.display()))?,
+        )
+        .with_context(|| format!("{} is not a checkpoint's state", state_path.display()))?;
         let floats = |k: &str| -> Result<Vec<f32>> {
             state
                 .get(k)
@@ -113,14 +277,6 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
         };
         self.episodes_done = u32::try_from(int("episodes_done")?)?;
         self.env_steps = u64::try_from(int("env_steps")?)?;
-        // Drop metric rows of episodes after the checkpoint (a kill between the two writes).
-        let csv = fs::read_to_string(self.dir.join("metrics.csv"))?;
-        let keep: Vec<&str> = csv.lines().take(1 + self.episodes_done as usize).collect();
-        fs::write(self.dir.join("metrics.csv"), keep.join("\n") + "\n")?;
-        figure1::truncate(&self.dir, self.episodes_done)?;
-        if saved_config.map(|c| c.episodes) != Some(self.config.episodes) {
-            fs::write(self.dir.join("config.toml"), toml::to_string(&self.config)?)?;
-        }
         Ok(())
     }
 }

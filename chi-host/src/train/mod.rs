@@ -31,6 +31,7 @@ use crate::world::{self, GoalProgress, World};
 
 mod agents;
 mod checkpoint;
+pub use checkpoint::use_previous;
 mod evaluation;
 mod metrics;
 
@@ -101,8 +102,8 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
             env_steps: 0,
             world: PhantomData,
         };
-        if run.dir.join("checkpoint/state.toml").exists() {
-            run.load()?;
+        if checkpoint::saved(&run.dir) {
+            run.resume()?;
         } else {
             let mut f = fs::File::create(run.dir.join("metrics.csv"))?;
             writeln!(f, "{CSV_HEADER}")?;
@@ -141,7 +142,7 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
             .context("run.toml lacks the seed")?;
         let config: TrainConfig =
             toml::from_str(&read("config.toml")?).context("the run's config.toml")?;
-        if !dir.join("checkpoint/state.toml").exists() {
+        if !checkpoint::saved(dir) {
             bail!(
                 "{} has no checkpoint yet (no episode finished)",
                 dir.display()
@@ -322,20 +323,45 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
             m.closest = goal.closest;
         }
         if self.agent.learns_model() {
-            m.model_nll = self.ensemble.fit(&self.real, &mut learn_rng)?;
+            m.model_nll = self
+                .ensemble
+                .fit(&self.real, &mut learn_rng)
+                .with_context(|| format!("episode {episode}, the ensemble's refit"))?;
+        }
+        // Checked before anything is written, so the checkpoint on disk stays the last good one.
+        let trained = [
+            self.agent.learns_policy().then(|| self.sac.non_finite()),
+            self.agent
+                .learns_model()
+                .then(|| self.ensemble.non_finite()),
+        ];
+        if let Some(net) = trained.into_iter().flatten().flatten().next() {
+            bail!("episode {episode}: {net} holds a weight that is not finite");
         }
         m.env_steps = self.env_steps;
         m.seconds = started.elapsed().as_secs_f32();
         self.episodes_done += 1;
+        let logged = self.log(&m, snapshot.as_ref()).and_then(|()| self.save());
+        if logged.is_err() {
+            // The episode counts once its checkpoint is on disk; rows written without one
+            // are dropped when the run resumes.
+            self.episodes_done -= 1;
+        }
+        logged.map(|()| m)
+    }
+
+    fn log(&self, m: &EpisodeMetrics, snapshot: Option<&figure1::Snapshot>) -> Result<()> {
+        let path = self.dir.join("metrics.csv");
         let mut f = fs::OpenOptions::new()
             .append(true)
-            .open(self.dir.join("metrics.csv"))?;
-        writeln!(f, "{}", m.csv(self.agent, self.seed))?;
-        if let Some(snapshot) = &snapshot {
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        writeln!(f, "{}", m.csv(self.agent, self.seed))
+            .with_context(|| format!("writing {}", path.display()))?;
+        if let Some(snapshot) = snapshot {
             figure1::append(&self.dir, snapshot)?;
         }
-        self.save()?;
-        Ok(m)
+        Ok(())
     }
 }
 
@@ -378,7 +404,13 @@ impl<const S: usize, const A: usize, W: World<S, A>> Driver<S, A> for Training<'
         if run.agent.learns_policy() && run.real.len() >= run.config.sac.batch {
             for _ in 0..run.config.updates_per_step {
                 let batch = run.sac_batch(&mut self.learn_rng);
-                let l = run.sac.update(&batch, &mut self.learn_rng)?;
+                let update = self.updates + 1;
+                let l = run.sac.update(&batch, &mut self.learn_rng).with_context(|| {
+                    format!(
+                        "episode {}, environment step {step}, SAC update {update} of the episode",
+                        run.episodes_done
+                    )
+                })?;
                 self.losses.critic += l.critic;
                 self.losses.actor += l.actor;
                 self.updates += 1;
