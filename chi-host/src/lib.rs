@@ -22,6 +22,7 @@ pub mod optim;
 mod params;
 pub mod plot;
 pub mod replay;
+pub mod report;
 pub mod rollout;
 pub mod sac;
 pub mod tasks;

@@ -146,8 +146,18 @@ fn flood(
     twin.reset(seed)?;
     let started = std::time::Instant::now();
     let bar = indicatif::ProgressBar::new(n);
+    // Without a terminal the bar is hidden: a line every tenth says the flood goes on.
+    let quiet = bar.is_hidden();
+    let mut told = 0;
     let report = firmware::flood::flood(board, twin, state_len, n, 100, seed, |sent| {
         bar.set_position(sent);
+        if quiet && sent * 10 >= (told + 1) * n {
+            told = sent * 10 / n.max(1);
+            eprintln!(
+                "chi: flood {sent} of {n} hostile frames, {:.0} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
     });
     bar.finish_and_clear();
     let report = report?;

@@ -8,6 +8,7 @@ mod export;
 mod hil;
 mod inspect;
 mod plot;
+mod report;
 mod run;
 mod tasks;
 mod train;
@@ -47,6 +48,10 @@ enum Command {
     /// Draw learning curves (mean and 95% band over seeds) and Figure 1's statistics from
     /// the runs below a directory, as PNG and SVG.
     Plot(plot::Args),
+    /// Interval estimates over runs, as RL results are reported (rliable's): per agent the
+    /// IQM, mean and median of the final return and of the area under the curve with 95%
+    /// bootstrap intervals, and the probability that CHI improves on each other agent.
+    Report(report::Args),
     /// Check a weight bundle and print what it holds.
     Inspect(inspect::Args),
     /// Hardware in the loop: the bundle's task on the host, actions from the firmware (in
@@ -69,6 +74,7 @@ impl Cli {
             Command::Eval(a) => a.run(),
             Command::Export(a) => a.run(),
             Command::Plot(a) => a.run(),
+            Command::Report(a) => a.run(),
             Command::Inspect(a) => a.run(),
             Command::Hil(a) => a.run(),
             Command::Bench(a) => a.run(),

@@ -1,0 +1,59 @@
+//! `chi report`: interval estimates over runs, per task directory.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use chi_host::report::{self, CSV_HEADER, Settings};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Directories of runs (`<agent>-seed<N>` below each), one task each.
+    #[arg(long, num_args = 1.., required = true)]
+    runs: Vec<PathBuf>,
+    /// Episodes at the end whose mean return is a run's final return.
+    #[arg(long, default_value_t = 10)]
+    last: usize,
+    /// Bootstrap resamples.
+    #[arg(long, default_value_t = 50_000)]
+    reps: usize,
+    /// Seed of the resampling.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Also write the markdown here.
+    #[arg(long)]
+    markdown: Option<PathBuf>,
+    /// Also write every estimate as CSV here.
+    #[arg(long)]
+    csv: Option<PathBuf>,
+}
+
+impl Args {
+    pub fn run(self) -> Result<()> {
+        if self.last == 0 {
+            anyhow::bail!("--last must be at least 1");
+        }
+        let settings = Settings {
+            last: self.last,
+            reps: self.reps,
+            seed: self.seed,
+        };
+        let (mut md, mut csv) = (String::new(), format!("{CSV_HEADER}\n"));
+        for dir in &self.runs {
+            let runs = report::read_runs(dir)?;
+            let scores = report::task_scores(dir, &runs, settings.last)?;
+            let r = report::report(scores, settings)
+                .with_context(|| format!("the report of {}", dir.display()))?;
+            md.push_str(&r.markdown(settings));
+            md.push('\n');
+            csv.push_str(&r.csv_rows());
+        }
+        print!("{md}");
+        if let Some(path) = &self.markdown {
+            chi_host::atomic_file::write(path, md.as_bytes())?;
+        }
+        if let Some(path) = &self.csv {
+            chi_host::atomic_file::write(path, csv.as_bytes())?;
+        }
+        Ok(())
+    }
+}
