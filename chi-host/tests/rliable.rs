@@ -20,6 +20,9 @@ fn read(name: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// An aggregate of a score matrix.
+type Statistic = fn(&Scores) -> f64;
+
 /// Each agent's scores, `[task][run]`.
 fn scores() -> BTreeMap<String, Scores> {
     let mut by: BTreeMap<String, Vec<Vec<f64>>> = BTreeMap::new();
@@ -64,7 +67,7 @@ fn the_estimates_are_rliables() {
     }
     assert_eq!(want.len(), 3 * 3 + 2 + 3 * TAUS.len());
     let mut rng = ChiRng::new(11);
-    let aggregates: [(&str, fn(&Scores) -> f64); 3] = [
+    let aggregates: [(&str, Statistic); 3] = [
         ("iqm", stats::iqm),
         ("mean", stats::mean),
         ("median", stats::median),
