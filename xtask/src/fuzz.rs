@@ -27,9 +27,11 @@ struct FuzzStats {
 
 fn parse_fuzz_log(log: &str) -> FuzzStats {
     let mut stats = FuzzStats::default();
+    // "corp: 14/16306b" counts inputs before the slash.
     let number_after = |line: &str, key: &str| -> Option<u64> {
         let rest = &line[line.find(key)? + key.len()..];
-        rest.split_whitespace().next()?.parse().ok()
+        let word = rest.split_whitespace().next()?;
+        word.split('/').next()?.parse().ok()
     };
     for line in log.lines() {
         if let Some(n) = number_after(line, "stat::number_of_executed_units:") {
@@ -172,4 +174,21 @@ pub fn fuzz(args: &[String]) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_libfuzzers_closing_lines() {
+        let log = "#2\tINITED cov: 900 ft: 922 corp: 5/1427b exec/s: 0 rss: 36Mb\n\
+                   #8388608\tpulse  cov: 1052 ft: 1294 corp: 14/16306b lim: 4096 exec/s: 26546\n\
+                   Done 29654775 runs in 1801 second(s)\n\
+                   stat::number_of_executed_units: 29654775\n";
+        let s = parse_fuzz_log(log);
+        assert_eq!((s.executions, s.edges, s.corpus), (29_654_775, 1052, 14));
+        assert!(!s.crashed);
+        assert!(parse_fuzz_log("thread '<unnamed>' panicked at src/x.rs:1:1:\n").crashed);
+    }
 }

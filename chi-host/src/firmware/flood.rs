@@ -51,7 +51,7 @@ impl Hostile {
     /// How often each kind is sent, in hundredths. The link takes about 10 KB/s in QEMU
     /// (its USART model takes one byte at a time, as a board's at 115200 baud), so long
     /// frames are rarer; a non-finite state costs a whole control step, so it is rarer still.
-    const WEIGHTS: [u32; 7] = [23, 3, 18, 18, 23, 14, 1];
+    const WEIGHTS: [u32; 7] = [25, 1, 18, 18, 23, 14, 1];
 
     fn pick(roll: u32) -> Self {
         let mut left = roll % 100;
