@@ -152,11 +152,26 @@ const COLOURS: [RGBColor; 4] = [
     RGBColor(148, 103, 189),
 ];
 
+/// What a chart's x axis counts: point `i` of a series is at `start + i * step`.
+#[derive(Clone, Copy)]
+struct XAxis<'a> {
+    label: &'a str,
+    start: f32,
+    step: f32,
+}
+
+/// Learning curves: one point an episode.
+const EPISODES: XAxis = XAxis {
+    label: "episode",
+    start: 0.0,
+    step: 1.0,
+};
+
 /// One chart: a line and band per named series.
 fn chart<DB: DrawingBackend>(
     root: DrawingArea<DB, plotters::coord::Shift>,
     title: &str,
-    y_label: &str,
+    (x_axis, y_label): (XAxis, &str),
     lines: &[Series],
 ) -> Result<()>
 where
@@ -180,25 +195,29 @@ where
         .margin(12)
         .x_label_area_size(36)
         .y_label_area_size(56)
-        .build_cartesian_2d(0f32..x_max - 1.0, (lo - pad)..(hi + pad))
+        .build_cartesian_2d(
+            x_axis.start..x_axis.start + (x_max - 1.0) * x_axis.step,
+            (lo - pad)..(hi + pad),
+        )
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     c.configure_mesh()
-        .x_desc("episode")
+        .x_desc(x_axis.label)
         .y_desc(y_label)
         .draw()
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let at = |i: usize| x_axis.start + i as f32 * x_axis.step;
     for (i, (name, b)) in lines.iter().enumerate() {
         let colour = COLOURS[i % COLOURS.len()];
         let upper: Vec<(f32, f32)> = b
             .iter()
             .enumerate()
-            .map(|(x, (_, _, h))| (x as f32, *h))
+            .map(|(x, (_, _, h))| (at(x), *h))
             .collect();
         let lower: Vec<(f32, f32)> = b
             .iter()
             .enumerate()
             .rev()
-            .map(|(x, (_, l, _))| (x as f32, *l))
+            .map(|(x, (_, l, _))| (at(x), *l))
             .collect();
         c.draw_series(std::iter::once(Polygon::new(
             [upper, lower].concat(),
@@ -206,7 +225,7 @@ where
         )))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
         c.draw_series(LineSeries::new(
-            b.iter().enumerate().map(|(x, (m, _, _))| (x as f32, *m)),
+            b.iter().enumerate().map(|(x, (m, _, _))| (at(x), *m)),
             colour.stroke_width(2),
         ))
         .map_err(|e| anyhow::anyhow!("{e}"))?
@@ -227,7 +246,7 @@ fn both(
     out: &Path,
     name: &str,
     title: &str,
-    y_label: &str,
+    axes: (XAxis, &str),
     lines: &[Series],
 ) -> Result<Vec<PathBuf>> {
     let (png, svg) = (
@@ -238,7 +257,7 @@ fn both(
         chart(
             BitMapBackend::new(tmp, (900, 560)).into_drawing_area(),
             title,
-            y_label,
+            axes,
             lines,
         )
     })?;
@@ -246,7 +265,7 @@ fn both(
         chart(
             SVGBackend::new(tmp, (900, 560)).into_drawing_area(),
             title,
-            y_label,
+            axes,
             lines,
         )
     })?;
@@ -297,16 +316,17 @@ pub fn figures(runs: &Path, out: &Path) -> Result<Vec<PathBuf>> {
         out,
         "learning_curves",
         &title,
-        "return",
+        (EPISODES, "return"),
         &per_agent(|c| &c.ret),
     )?;
+    files.extend(performance_profile(out, &task(runs)?, &curves)?);
     if let Some(chi) = curves.get("chi") {
         let b = |f: fn(&Curve) -> &[f32]| band(&chi.iter().map(f).collect::<Vec<_>>());
         files.extend(both(
             out,
             "figure1_planner_share",
             "CHI over learning: the planner's share of the decision",
-            "RMS shift of the plan / first-action std",
+            (EPISODES, "RMS shift of the plan / first-action std"),
             &[
                 (
                     "plan shift (final vs amortised mean)".into(),
@@ -323,11 +343,66 @@ pub fn figures(runs: &Path, out: &Path) -> Result<Vec<PathBuf>> {
             out,
             "figure1_kl",
             "CHI over learning: KL(amortised || final posterior)",
-            "nats",
+            (EPISODES, "nats"),
             &[("KL".into(), b(|c| &c.plan_kl))],
         )?);
     }
     Ok(files)
+}
+
+/// The run-score distribution of each agent's final return (the mean of its last 10
+/// episodes, or of all if fewer): the fraction of runs above each threshold, with a 95%
+/// bootstrap band (rliable's performance profile; `chi report` gives the numbers).
+fn performance_profile(
+    out: &Path,
+    task: &str,
+    curves: &BTreeMap<String, Vec<Curve>>,
+) -> Result<Vec<PathBuf>> {
+    let finals: BTreeMap<&str, Vec<f64>> = curves
+        .iter()
+        .map(|(agent, runs)| {
+            let last = |c: &Curve| {
+                let tail = &c.ret[c.ret.len().saturating_sub(10)..];
+                tail.iter().map(|r| f64::from(*r)).sum::<f64>() / tail.len().max(1) as f64
+            };
+            (agent.as_str(), runs.iter().map(last).collect())
+        })
+        .collect();
+    let all = finals.values().flatten().copied().filter(|x| x.is_finite());
+    let (lo, hi) = all.fold((f64::MAX, f64::MIN), |(l, h), x| (l.min(x), h.max(x)));
+    if lo >= hi {
+        return Ok(Vec::new());
+    }
+    const POINTS: usize = 60;
+    let step = (hi - lo) / (POINTS - 1) as f64;
+    let taus: Vec<f64> = (0..POINTS).map(|i| lo + i as f64 * step).collect();
+    let mut rng = chi_embedded::rng::ChiRng::new(0);
+    let mut lines = Vec::new();
+    for (agent, runs) in &finals {
+        let Some(scores) = crate::report::stats::Scores::new(vec![runs.clone()]) else {
+            continue;
+        };
+        let band = crate::report::stats::bootstrap_distribution(&scores, &taus, 2000, &mut rng)
+            .iter()
+            .map(|i| (i.point as f32, i.low as f32, i.high as f32))
+            .collect();
+        lines.push((
+            format!("{} ({} runs)", agent.to_uppercase(), runs.len()),
+            band,
+        ));
+    }
+    let axis = XAxis {
+        label: "final return (mean of the last 10 episodes)",
+        start: lo as f32,
+        step: step as f32,
+    };
+    both(
+        out,
+        "performance_profile",
+        &format!("{task}: fraction of runs above a final return (95% bootstrap band)"),
+        (axis, "fraction of runs"),
+        &lines,
+    )
 }
 
 /// Figure 1 a-c from the first CHI run below `runs` that recorded snapshots: its first
