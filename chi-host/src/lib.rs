@@ -25,6 +25,7 @@ pub mod replay;
 pub mod report;
 pub mod rollout;
 pub mod sac;
+pub mod sweep;
 pub mod tasks;
 pub mod tensor_file;
 pub mod train;

@@ -10,6 +10,7 @@ mod inspect;
 mod plot;
 mod report;
 mod run;
+mod sweep;
 mod tasks;
 mod train;
 
@@ -52,6 +53,9 @@ enum Command {
     /// IQM, mean and median of the final return and of the area under the curve with 95%
     /// bootstrap intervals, and the probability that CHI improves on each other agent.
     Report(report::Args),
+    /// A grid of runs (tasks x agents x seeds x variants) from a TOML file: run here N at a
+    /// time, or written as a SLURM array job with one task a run; every run resumes.
+    Sweep(sweep::Args),
     /// Check a weight bundle and print what it holds.
     Inspect(inspect::Args),
     /// Hardware in the loop: the bundle's task on the host, actions from the firmware (in
@@ -75,6 +79,7 @@ impl Cli {
             Command::Export(a) => a.run(),
             Command::Plot(a) => a.run(),
             Command::Report(a) => a.run(),
+            Command::Sweep(a) => a.run(),
             Command::Inspect(a) => a.run(),
             Command::Hil(a) => a.run(),
             Command::Bench(a) => a.run(),
