@@ -141,6 +141,14 @@ fn apt_install(package: &str) -> Result<()> {
     .with_context(|| format!("installing {package} (run `apt-get install {package}` as root)"))
 }
 
+/// Whether `program` is on the PATH (or in /usr/sbin, where Debian puts daemons).
+fn on_path(program: &str) -> bool {
+    let path = env::var_os("PATH").unwrap_or_default();
+    env::split_paths(&path)
+        .chain([PathBuf::from("/usr/sbin")])
+        .any(|d| d.join(program).is_file())
+}
+
 fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
@@ -231,6 +239,13 @@ take("gymnasium-1.4.0-*.whl", "gymnasium/envs/mujoco/assets/half_cheetah.xml", o
 fn setup() -> Result<()> {
     install_qemu()?;
     install_mujoco()?;
+    if !on_path("sbatch") || !on_path("munged") {
+        eprintln!(
+            "xtask: installing slurm-wlm and munge from Debian's packages (the sweep test starts a one-node SLURM)"
+        );
+        apt_install("slurm-wlm")?;
+        apt_install("munge")?;
+    }
     if !Path::new(FONT).is_file() {
         eprintln!(
             "xtask: installing fonts-dejavu-core from Debian's packages (text in the figures)"
