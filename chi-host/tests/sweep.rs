@@ -128,7 +128,7 @@ impl Slurm {
         std::fs::write(
             &conf,
             format!(
-                "ClusterName=chitest\nSlurmctldHost={host}\nSlurmctldPort={}\nSlurmdPort={}\n\
+                "ClusterName=chitest\nSlurmctldHost={host}(127.0.0.1)\nSlurmctldPort={}\nSlurmdPort={}\n\
                  AuthType=auth/munge\nAuthInfo=socket={}\nCredType=cred/munge\n\
                  ProctrackType=proctrack/linuxproc\nTaskPlugin=task/none\n\
                  SelectType=select/cons_tres\nSelectTypeParameters=CR_Core\n\
@@ -137,7 +137,7 @@ impl Slurm {
                  StateSaveLocation={d}/state\nSlurmdSpoolDir={d}/spool\n\
                  SlurmctldLogFile={d}/slurmctld.log\nSlurmdLogFile={d}/slurmd.log\n\
                  SlurmctldPidFile={d}/slurmctld.pid\nSlurmdPidFile={d}/slurmd.pid\n\
-                 NodeName={host} CPUs={cpus} RealMemory=1000 State=UNKNOWN\n\
+                 NodeName={host} NodeAddr=127.0.0.1 CPUs={cpus} RealMemory=1000 State=UNKNOWN\n\
                  PartitionName=test Nodes={host} Default=YES MaxTime=INFINITE State=UP\n",
                 port(),
                 port(),
