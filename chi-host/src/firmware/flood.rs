@@ -374,11 +374,10 @@ pub fn flood(
                     "reply {frame_no} of the flood: the board answered {got:?}, its twin {want:?}"
                 );
             }
-            if let Some((at, seq)) = valid.next_if(|(at, _)| *at == i) {
-                let _ = at;
-                if sequence_of(&got) != Some(*seq) {
-                    bail!("valid request {seq} got the reply {got:?}, not its own");
-                }
+            if let Some((_, seq)) = valid.next_if(|(at, _)| *at == i)
+                && sequence_of(&got) != Some(*seq)
+            {
+                bail!("valid request {seq} got the reply {got:?}, not its own");
             }
             if let Response::Error { kind, .. } = &got {
                 *report.errors.entry(format!("{kind:?}")).or_default() += 1;
