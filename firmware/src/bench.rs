@@ -9,6 +9,7 @@ use core::hint::black_box;
 use chi_embedded::task::Task;
 
 use crate::sizes::{A, Bundle, Controller, K, S};
+use crate::marks::{self, Span};
 use crate::{board, exit, stack};
 
 /// Repetitions of each kernel, enough that the loop around it is noise.
@@ -30,14 +31,19 @@ pub fn run<T: Task<S, A>>(
     let mut iterations = 0u32;
     for _ in 0..crate::BENCH_STEPS {
         let state = states.state();
+        marks::begin(Span::Amortise);
         let t0 = board::ticks();
         black_box(chi.amortise(&state));
         let t1 = board::ticks();
-        let decision = chi.act(&state, &mut Unlimited);
+        marks::end(Span::Amortise);
+        marks::begin(Span::Act);
         let t2 = board::ticks();
+        let decision = chi.act(&state, &mut Unlimited);
+        let t3 = board::ticks();
+        marks::end(Span::Act);
         amortise += t1 - t0;
-        total += t2 - t1;
-        worst = worst.max(t2 - t1);
+        total += t3 - t2;
+        worst = worst.max(t3 - t2);
         planned += u32::from(decision.refinement.iterations > 0);
         iterations += decision.refinement.iterations;
         states.step(&decision.action);
@@ -121,11 +127,14 @@ fn kernel<const IN: usize, const OUT: usize>(name: &str, layer: &Dense<'_, IN, O
 
 /// SysTick ticks of `REPS` calls of `f`.
 fn repeated(mut f: impl FnMut()) -> u64 {
+    marks::begin(Span::Kernel);
     let t0 = board::ticks();
     for _ in 0..REPS {
         f();
     }
-    board::ticks() - t0
+    let ticks = board::ticks() - t0;
+    marks::end(Span::Kernel);
+    ticks
 }
 
 /// States for the bench to act in, and what moves them on: the task's own dynamics where the

@@ -4,9 +4,9 @@
 use chi_embedded::link::{ControllerHandler, Info, Server};
 use chi_embedded::task::Task;
 
-use crate::board::{self, Usart1};
+use crate::board::Usart1;
 use crate::sizes::{A, Bundle, Controller, S};
-use crate::{bundle, exit};
+use crate::{bundle, exit, marks};
 
 pub fn run<T: Task<S, A>>(
     bundle: &Bundle<'static>,
@@ -14,7 +14,7 @@ pub fn run<T: Task<S, A>>(
     mut serial: Usart1,
 ) -> ! {
     let info = Info::new(&bundle.header, bundle::bytes(), env!("CARGO_PKG_VERSION"));
-    let mut handler = ControllerHandler::new(chi, info, board::ticks);
+    let mut handler = ControllerHandler::new(chi, info, marks::decision_clock);
     defmt::println!("chi: hil serving on USART1 at {=u32} baud", crate::BAUD);
     let mut server = Server::new();
     // The USART never fails (its error type is Infallible), so serve only returns on a bug.

@@ -39,6 +39,8 @@ use defmt_semihosting as _;
 mod board;
 mod bundle;
 mod exit;
+#[cfg(any(feature = "bench", feature = "hil"))]
+mod marks;
 #[macro_use]
 pub mod sizes;
 mod stack;

@@ -30,7 +30,7 @@ pub fn build_with(name: &str, bytes: &[u8], job: Job) -> PathBuf {
 
 /// Runs a firmware image to its exit.
 pub fn run(elf: &Path) -> qemu::Run {
-    qemu::run(elf, false, TIMEOUT).expect("running QEMU")
+    qemu::run(elf, qemu::Clock::Wall, TIMEOUT).expect("running QEMU")
 }
 
 /// Writes `bytes` as a bundle file and starts the board's twin on the host for it: the

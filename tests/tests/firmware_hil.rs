@@ -12,7 +12,7 @@ use chi_host::envs::simulated::Simulated;
 use chi_host::firmware::client::Client;
 use chi_host::firmware::flood::flood;
 use chi_host::firmware::hil::episode;
-use chi_host::firmware::qemu::Serving;
+use chi_host::firmware::qemu::{Clock, Serving};
 
 /// The board preset's widths.
 const HE: usize = 32;
@@ -20,7 +20,7 @@ const HP: usize = 32;
 
 fn serve(name: &str, bytes: &[u8]) -> (Serving, Client) {
     let elf = build_with(name, bytes, Job::Hil);
-    let serving = Serving::start(&elf, true, Duration::from_secs(30)).unwrap();
+    let serving = Serving::start(&elf, Clock::Instructions, Duration::from_secs(30)).unwrap();
     let client = Client::new(
         serving.stream.try_clone().unwrap(),
         serving.stream.try_clone().unwrap(),

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Result, bail};
+use chi_host::firmware::bench::{BenchReport, Cycles};
+use chi_host::firmware::cycles::Plugin;
 use chi_host::firmware::{self, qemu};
 
 #[derive(clap::Args)]
@@ -24,19 +26,35 @@ impl Args {
             self.bundle.display()
         );
         firmware::build::build(&self.bundle, firmware::build::Job::Bench, &elf)?;
-        let run = qemu::run(&elf, true, Duration::from_secs(300))?;
+        let plugin = Plugin::new(&elf, super::work_dir().join("chi-bench.cycles"))?;
+        let run = qemu::run(
+            &elf,
+            qemu::Clock::Modelled(&plugin),
+            Duration::from_secs(600),
+        )?;
         if run.code != Some(0) {
             bail!("the bench firmware failed: {:?}", run.log);
         }
-        let r = firmware::bench::BenchReport::parse(&run.log)?;
+        let r = BenchReport::parse_modelled(&run.log, &plugin.read()?)?;
         println!(
-            "firmware bench (QEMU netduinoplus2, -icount shift=0), bundle {}",
+            "firmware bench (QEMU netduinoplus2, -icount shift=0; cycles from chi's model of the STM32F405 at 168 MHz), bundle {}",
             self.bundle.display()
         );
-        for k in &r.kernels {
+        let Some(cycles) = &r.cycles else {
+            bail!("the bench ran without the cycle model");
+        };
+        println!(
+            "  {:<34} {:>6} {:>13} {:>9} {:>16}",
+            "dense kernel", "", "instr/MAC", "cyc/MAC", "cyc/MAC (in RAM)"
+        );
+        for (k, c) in r.kernels.iter().zip(&cycles.kernels) {
             println!(
-                "  dense {} ({}): {:.2} instructions per MAC",
-                k.name, k.precision, k.instructions_per_mac
+                "  {:<34} {:>6} {:>13.2} {:>9.2} {:>16.2}",
+                k.name,
+                k.precision,
+                k.instructions_per_mac,
+                c.cycles as f64 / k.macs,
+                c.cycles_with_data_in_ram() as f64 / k.macs
             );
         }
         println!(
@@ -48,6 +66,7 @@ impl Args {
             r.steps,
             r.samples
         );
+        print_cycles(cycles);
         // The task's control period is the budget of a step.
         let task = header.task.name();
         let Some(period) = chi_embedded::envs::builtin(task).map(|b| b.control_period) else {
@@ -66,7 +85,50 @@ impl Args {
                 budget / 1e6
             );
         }
+        println!(
+            "  worst step at 168 MHz in modelled cycles: {:.1} steps/s (weights in SRAM: {:.1})",
+            cycles.steps_per_second(),
+            firmware::CORE_HZ / cycles.worst_step().cycles_with_data_in_ram().max(1) as f64
+        );
         println!("  stack: {} of {} bytes used", r.stack.0, r.stack.1);
+        if !cycles.unknown.is_empty() {
+            println!(
+                "  the model timed these mnemonics as one cycle (not in its tables): {:?}",
+                cycles.unknown
+            );
+        }
         Ok(())
+    }
+}
+
+/// The step's modelled cycles by cause: what the core does itself and what it waits for.
+fn print_cycles(cycles: &Cycles) {
+    let step = Cycles::mean(&cycles.steps);
+    let amortise = Cycles::mean(&cycles.amortise);
+    let worst = cycles.worst_step();
+    println!(
+        "  control step in modelled cycles: mean {:.0} ({:.2} a instruction), worst {:.0}; amortised phase {:.0}",
+        step.cycles,
+        step.cycles / step.instructions.max(1.0),
+        worst.cycles,
+        amortise.cycles
+    );
+    let n = cycles.steps.len().max(1) as f64;
+    let s = step.sum;
+    let share = |v: u64| 100.0 * v as f64 / s.cycles.max(1) as f64;
+    for (cause, v) in [
+        ("core at zero wait states", s.core),
+        ("pipeline refills (taken branches)", s.refill),
+        ("exception entries", s.exception),
+        ("instruction fetch from flash", s.fetch),
+        ("data from flash (weights in place)", s.data),
+        ("literal pools in flash", s.literal),
+        ("peripherals", s.peripheral),
+    ] {
+        println!(
+            "    {cause:<36} {:>12.0} cycles a step ({:>5.1}%)",
+            v as f64 / n,
+            share(v)
+        );
     }
 }

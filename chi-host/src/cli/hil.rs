@@ -201,7 +201,7 @@ fn connect(
         let elf = super::work_dir().join("chi-hil.elf");
         eprintln!("chi: building the hil firmware with {}", bundle.display());
         firmware::build::build(bundle, firmware::build::Job::Hil, &elf)?;
-        let qemu = qemu::Serving::start(&elf, true, Duration::from_secs(30))?;
+        let qemu = qemu::Serving::start(&elf, qemu::Clock::Instructions, Duration::from_secs(30))?;
         let reader = qemu.stream.try_clone()?;
         let writer = qemu.stream.try_clone()?;
         return Ok((Client::new(reader, writer), Some(qemu)));

@@ -3,8 +3,16 @@
 
 use anyhow::Context;
 
+use super::cycles::{Counts, Marks};
 use super::log::{line, number};
 use super::{CORE_HZ, instructions};
+
+/// The spans the bench marks (`firmware/src/marks.rs`).
+mod span {
+    pub const KERNEL: usize = 0;
+    pub const AMORTISE: usize = 1;
+    pub const ACT: usize = 2;
+}
 
 /// One kernel's cost.
 #[derive(Clone, Debug)]
@@ -15,6 +23,8 @@ pub struct KernelCost {
     pub precision: String,
     /// Instructions per multiply-accumulate (bias, scale and loop included).
     pub instructions_per_mac: f64,
+    /// Multiply-accumulates of one repetition.
+    pub macs: f64,
 }
 
 /// What `chi bench --qemu` measures.
@@ -38,6 +48,80 @@ pub struct BenchReport {
     pub samples: u32,
     /// Stack bytes used at most, of those available.
     pub stack: (u64, u64),
+    /// The cycle model's costs, where it ran.
+    pub cycles: Option<Cycles>,
+}
+
+/// What the cycle model says of the bench's spans.
+#[derive(Clone, Debug)]
+pub struct Cycles {
+    /// Each kernel's repetitions, in the order of [`BenchReport::kernels`].
+    pub kernels: Vec<Counts>,
+    /// Each step's amortised phase.
+    pub amortise: Vec<Counts>,
+    /// Each whole step.
+    pub steps: Vec<Counts>,
+    /// Mnemonics the model did not know.
+    pub unknown: Vec<(String, u64)>,
+}
+
+impl Cycles {
+    /// The model's spans of a bench with `kernels` kernel lines and `steps` steps.
+    pub fn from_marks(marks: &Marks, kernels: usize, steps: u32) -> anyhow::Result<Self> {
+        let c = Self {
+            kernels: marks.span(span::KERNEL).to_vec(),
+            amortise: marks.span(span::AMORTISE).to_vec(),
+            steps: marks.span(span::ACT).to_vec(),
+            unknown: marks.unknown.clone(),
+        };
+        let steps = steps as usize;
+        if c.kernels.len() != kernels || c.amortise.len() != steps || c.steps.len() != steps {
+            anyhow::bail!(
+                "the cycle model marked {} kernels, {} amortised phases and {} steps; the bench \
+                 reported {kernels} kernels and {steps} steps",
+                c.kernels.len(),
+                c.amortise.len(),
+                c.steps.len()
+            );
+        }
+        Ok(c)
+    }
+
+    /// The mean of `spans`' counts, each cause apart.
+    pub fn mean(spans: &[Counts]) -> Mean {
+        let sum = Counts::sum(spans);
+        let n = spans.len().max(1) as f64;
+        Mean {
+            instructions: sum.instructions as f64 / n,
+            cycles: sum.cycles as f64 / n,
+            sum,
+        }
+    }
+
+    /// The step with the most modelled cycles.
+    pub fn worst_step(&self) -> Counts {
+        self.steps
+            .iter()
+            .copied()
+            .max_by_key(|c| c.cycles)
+            .unwrap_or_default()
+    }
+
+    /// Control steps a second at 168 MHz, at the worst step's modelled cycles.
+    pub fn steps_per_second(&self) -> f64 {
+        CORE_HZ / (self.worst_step().cycles.max(1) as f64)
+    }
+}
+
+/// Mean counts over spans.
+#[derive(Clone, Copy, Debug)]
+pub struct Mean {
+    /// Instructions a span.
+    pub instructions: f64,
+    /// Modelled cycles a span.
+    pub cycles: f64,
+    /// The spans' total, by cause.
+    pub sum: Counts,
 }
 
 impl BenchReport {
@@ -53,6 +137,7 @@ impl BenchReport {
                 name: words.next().unwrap_or("?").to_string(),
                 precision: words.next().unwrap_or("?").to_string(),
                 instructions_per_mac: instructions(ticks) / (macs * reps),
+                macs: macs * reps,
             });
         }
         let s = line(log, "chi: bench steps ")?;
@@ -69,12 +154,20 @@ impl BenchReport {
             iterations: number(s, "iterations", 1)?,
             samples: number(s, "samples", 1)?,
             stack: (number(stack, "stack", 1)?, number(stack, "of", 1)?),
+            cycles: None,
         });
         report.context("reading the bench report")
     }
 
-    /// Control steps per second at 168 MHz, taking one instruction a cycle (the M4 issues
-    /// about one a cycle from zero-wait flash with the ART cache; a lower bound on time).
+    /// Reads the bench's log and the cycle model's marks of the same run.
+    pub fn parse_modelled(log: &[String], marks: &Marks) -> anyhow::Result<Self> {
+        let mut r = Self::parse(log)?;
+        r.cycles = Some(Cycles::from_marks(marks, r.kernels.len(), r.steps)?);
+        Ok(r)
+    }
+
+    /// Control steps per second at 168 MHz, taking one instruction a cycle (a bound on the
+    /// rate: a Cortex-M4 needs more than a cycle for many instructions; see [`Cycles`]).
     pub fn steps_per_second(&self) -> f64 {
         CORE_HZ / self.worst_step_instructions.max(1.0)
     }

@@ -3,6 +3,7 @@
 //!
 //! - [`build`]: `cargo build` of `firmware/` with a bundle and a job (selftest, hil, bench).
 //! - [`qemu`]: QEMU's netduinoplus2 command line, a run to exit, a run serving USART1.
+//! - [`cycles`]: the cycle model of the STM32F405 (a QEMU plugin) and the spans it costs.
 //! - [`log`]: the firmware's defmt frames decoded with the ELF's table.
 //! - [`client`]: the host end of the link protocol, over TCP (QEMU) or a serial port.
 //! - [`flood`]: hostile frames among valid requests, every reply checked against the twin.
@@ -15,6 +16,7 @@
 pub mod bench;
 pub mod build;
 pub mod client;
+pub mod cycles;
 pub mod flood;
 pub mod hil;
 pub mod log;

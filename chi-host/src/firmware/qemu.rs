@@ -10,9 +10,20 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
 
-/// The QEMU command for `elf`. With `icount`, virtual time counts instructions
-/// (`-icount shift=0`: one instruction is 1 ns), so SysTick measures cost deterministically.
-fn command(elf: &Path, icount: bool) -> Command {
+/// How the firmware's time runs in QEMU.
+#[derive(Clone, Copy, Debug)]
+pub enum Clock<'p> {
+    /// As fast as the host goes (the tests that only check behaviour).
+    Wall,
+    /// Virtual time counts instructions (`-icount shift=0`: one instruction is 1 ns), so
+    /// SysTick measures cost deterministically.
+    Instructions,
+    /// As [`Clock::Instructions`], with the cycle model loaded to cost the firmware's marks.
+    Modelled(&'p super::cycles::Plugin),
+}
+
+/// The QEMU command for `elf` with its clock.
+fn command(elf: &Path, clock: Clock<'_>) -> Command {
     let mut c = Command::new("qemu-system-arm");
     c.args([
         "-cpu",
@@ -23,8 +34,15 @@ fn command(elf: &Path, icount: bool) -> Command {
     ])
     .args(["-monitor", "none"])
     .args(["-semihosting-config", "enable=on,target=native"]);
-    if icount {
-        c.args(["-icount", "shift=0"]);
+    match clock {
+        Clock::Wall => {}
+        Clock::Instructions => {
+            c.args(["-icount", "shift=0"]);
+        }
+        Clock::Modelled(plugin) => {
+            c.args(["-icount", "shift=0"])
+                .args(["-plugin", &plugin.argument()]);
+        }
     }
     c.arg("-kernel").arg(elf);
     c
@@ -59,9 +77,9 @@ pub struct Run {
 }
 
 /// Runs `elf` until it exits through semihosting; fails after `timeout`.
-pub fn run(elf: &Path, icount: bool, timeout: Duration) -> anyhow::Result<Run> {
+pub fn run(elf: &Path, clock: Clock<'_>, timeout: Duration) -> anyhow::Result<Run> {
     let image = std::fs::read(elf).with_context(|| format!("reading {}", elf.display()))?;
-    let mut child = spawn(command(elf, icount))?;
+    let mut child = spawn(command(elf, clock))?;
     let stdout = drain(child.stdout.take());
     let stderr = drain(child.stderr.take());
     let started = Instant::now();
@@ -103,11 +121,11 @@ pub struct Serving {
 impl Serving {
     /// Starts `elf` with USART1 bridged to a socket: the host listens on a free port of
     /// 127.0.0.1 and QEMU connects to it (so no port is chosen blindly).
-    pub fn start(elf: &Path, icount: bool, timeout: Duration) -> anyhow::Result<Self> {
+    pub fn start(elf: &Path, clock: Clock<'_>, timeout: Duration) -> anyhow::Result<Self> {
         let image = std::fs::read(elf).with_context(|| format!("reading {}", elf.display()))?;
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let port = listener.local_addr()?.port();
-        let mut c = command(elf, icount);
+        let mut c = command(elf, clock);
         c.args(["-serial", &format!("tcp:127.0.0.1:{port}")]);
         let mut child = spawn(c)?;
         let stdout = Some(drain(child.stdout.take()));

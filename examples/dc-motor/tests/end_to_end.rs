@@ -75,7 +75,7 @@ fn a_task_of_ones_own_trains_exports_and_runs_on_the_board_bit_for_bit() {
         String::from_utf8_lossy(&out.stderr)
     );
     let elf = firmware.join("target/thumbv7em-none-eabihf/release/dc-motor-firmware");
-    let board = qemu::run(&elf, false, Duration::from_secs(120)).unwrap();
+    let board = qemu::run(&elf, qemu::Clock::Wall, Duration::from_secs(120)).unwrap();
     assert_eq!(board.code, Some(0), "{:?}", board.log);
     let got: episode::Episode<2> = selftest::parse(&board.log).unwrap();
 
