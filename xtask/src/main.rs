@@ -411,6 +411,25 @@ fn test() -> Result<()> {
         .args(["--", "-D", "warnings"])
         .current_dir(&twin)
         .env("CHI_BUNDLE", &bundle))?;
+    // The cycle model's QEMU plugin (its own workspace, built on demand like the twin).
+    let cycles = root().join("chi-host/cycles");
+    run(cargo().args(["fmt", "--check"]).current_dir(&cycles))?;
+    for verb in ["clippy", "test"] {
+        let mut c = cargo();
+        c.args([
+            verb,
+            "--quiet",
+            "--release",
+            "--all-targets",
+            "--target-dir",
+        ])
+        .arg(root().join("target/cycles"))
+        .current_dir(&cycles);
+        if verb == "clippy" {
+            c.args(["--", "-D", "warnings"]);
+        }
+        run(&mut c)?;
+    }
     firmware_build("release", "qemu,hil", &bundle)?;
     cargo_test()
 }
