@@ -109,7 +109,7 @@ fn print_cycles(cycles: &Cycles) {
     println!(
         "  control step in modelled cycles: mean {:.0} ({:.2} a instruction), worst {:.0}; amortised phase {:.0}",
         step.cycles,
-        step.cycles / step.instructions.max(1.0),
+        step.sum.cycles_per_instruction(),
         worst.cycles,
         amortise.cycles
     );

@@ -92,7 +92,6 @@ impl Cycles {
         let sum = Counts::sum(spans);
         let n = spans.len().max(1) as f64;
         Mean {
-            instructions: sum.instructions as f64 / n,
             cycles: sum.cycles as f64 / n,
             sum,
         }
@@ -116,8 +115,6 @@ impl Cycles {
 /// Mean counts over spans.
 #[derive(Clone, Copy, Debug)]
 pub struct Mean {
-    /// Instructions a span.
-    pub instructions: f64,
     /// Modelled cycles a span.
     pub cycles: f64,
     /// The spans' total, by cause.

@@ -83,20 +83,35 @@ pub(crate) fn cargo_build(
     let bundle = bundle
         .canonicalize()
         .map_err(|e| format!("bundle {}: {e}", bundle.display()))?;
+    cargo_release(dir, args, Some(&bundle))?;
+    copy_out(built, out).map_err(|e| format!("{e:#}"))
+}
+
+/// `cargo build --quiet --release ARGS` of the crate in `dir`, with `CHI_BUNDLE` naming
+/// `bundle` if given; cargo's messages if it fails.
+pub(crate) fn cargo_release(
+    dir: &Path,
+    args: &[&str],
+    bundle: Option<&Path>,
+) -> Result<(), String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
+    let mut command = Command::new(cargo);
+    command
         .args(["build", "--quiet", "--release"])
         .args(args)
         .current_dir(dir)
-        .env("CHI_BUNDLE", &bundle)
         // A host-side RUSTFLAGS (e.g. from a CI job) must not reach these builds.
-        .env_remove("RUSTFLAGS")
+        .env_remove("RUSTFLAGS");
+    if let Some(bundle) = bundle {
+        command.env("CHI_BUNDLE", bundle);
+    }
+    let output = command
         .output()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !output.status.success() {
         return Err(String::from_utf8_lossy(&output.stderr).into_owned());
     }
-    copy_out(built, out).map_err(|e| format!("{e:#}"))
+    Ok(())
 }
 
 /// Copies a built image to `out` (its directory made if need be) through a temporary file

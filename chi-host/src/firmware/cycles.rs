@@ -3,7 +3,6 @@
 //! counts at each mark turned into spans of modelled cycles.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Mutex;
 
 use anyhow::{Context, anyhow, bail};
@@ -32,20 +31,9 @@ pub fn library() -> anyhow::Result<PathBuf> {
         );
     }
     let target = dir.join("../../target/cycles");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
-        .args(["build", "--quiet", "--release", "--target-dir"])
-        .arg(&target)
-        .current_dir(&dir)
-        .env_remove("RUSTFLAGS")
-        .output()
-        .context("cannot run cargo to build the cycle model")?;
-    if !output.status.success() {
-        bail!(
-            "building the cycle model failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
+    let target_arg = target.to_string_lossy();
+    super::build::cargo_release(&dir, &["--target-dir", &target_arg], None)
+        .map_err(|stderr| anyhow!("building the cycle model failed:\n{stderr}"))?;
     Ok(target.join("release/libchi_cycles.so"))
 }
 
@@ -120,66 +108,73 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// The counts in the order the plugin writes them.
+    fn fields(&self) -> [u64; 9] {
+        [
+            self.instructions,
+            self.cycles,
+            self.core,
+            self.refill,
+            self.exception,
+            self.fetch,
+            self.data,
+            self.literal,
+            self.peripheral,
+        ]
+    }
+
+    fn from_fields(
+        [
+            instructions,
+            cycles,
+            core,
+            refill,
+            exception,
+            fetch,
+            data,
+            literal,
+            peripheral,
+        ]: [u64; 9],
+    ) -> Self {
+        Self {
+            instructions,
+            cycles,
+            core,
+            refill,
+            exception,
+            fetch,
+            data,
+            literal,
+            peripheral,
+        }
+    }
+
     fn parse(words: &[&str]) -> anyhow::Result<Self> {
         let n: Vec<u64> = words
             .iter()
             .map(|w| w.parse::<u64>())
             .collect::<Result<_, _>>()
             .map_err(|e| anyhow!("a count of the cycle model is not a number: {e}"))?;
-        let [
-            instructions,
-            cycles,
-            core,
-            refill,
-            exception,
-            fetch,
-            data,
-            literal,
-            peripheral,
-        ] = n[..]
-        else {
-            bail!("the cycle model wrote {} counts, not 9", n.len());
-        };
-        Ok(Self {
-            instructions,
-            cycles,
-            core,
-            refill,
-            exception,
-            fetch,
-            data,
-            literal,
-            peripheral,
-        })
+        let fields = <[u64; 9]>::try_from(n.as_slice())
+            .map_err(|_| anyhow!("the cycle model wrote {} counts, not 9", n.len()))?;
+        Ok(Self::from_fields(fields))
+    }
+
+    /// Each count of `self` combined with the same count of `other` by `f`.
+    fn zip(&self, other: &Self, f: impl Fn(u64, u64) -> u64) -> Self {
+        let (a, b) = (self.fields(), other.fields());
+        Self::from_fields(std::array::from_fn(|i| f(a[i], b[i])))
     }
 
     fn since(&self, start: &Self) -> Self {
-        Self {
-            instructions: self.instructions - start.instructions,
-            cycles: self.cycles - start.cycles,
-            core: self.core - start.core,
-            refill: self.refill - start.refill,
-            exception: self.exception - start.exception,
-            fetch: self.fetch - start.fetch,
-            data: self.data - start.data,
-            literal: self.literal - start.literal,
-            peripheral: self.peripheral - start.peripheral,
-        }
+        self.zip(start, |a, b| a - b)
     }
 
     /// The sum of `spans`.
     pub fn sum<'a>(spans: impl IntoIterator<Item = &'a Self>) -> Self {
-        spans.into_iter().fold(Self::default(), |a, s| Self {
-            instructions: a.instructions + s.instructions,
-            cycles: a.cycles + s.cycles,
-            core: a.core + s.core,
-            refill: a.refill + s.refill,
-            exception: a.exception + s.exception,
-            fetch: a.fetch + s.fetch,
-            data: a.data + s.data,
-            literal: a.literal + s.literal,
-            peripheral: a.peripheral + s.peripheral,
-        })
+        spans
+            .into_iter()
+            .fold(Self::default(), |a, s| a.zip(s, |x, y| x + y))
     }
 
     /// Modelled cycles per instruction.

@@ -34,15 +34,11 @@ fn command(elf: &Path, clock: Clock<'_>) -> Command {
     ])
     .args(["-monitor", "none"])
     .args(["-semihosting-config", "enable=on,target=native"]);
-    match clock {
-        Clock::Wall => {}
-        Clock::Instructions => {
-            c.args(["-icount", "shift=0"]);
-        }
-        Clock::Modelled(plugin) => {
-            c.args(["-icount", "shift=0"])
-                .args(["-plugin", &plugin.argument()]);
-        }
+    if !matches!(clock, Clock::Wall) {
+        c.args(["-icount", "shift=0"]);
+    }
+    if let Clock::Modelled(plugin) = clock {
+        c.args(["-plugin", &plugin.argument()]);
     }
     c.arg("-kernel").arg(elf);
     c
