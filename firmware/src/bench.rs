@@ -8,8 +8,8 @@ use core::hint::black_box;
 
 use chi_embedded::task::Task;
 
-use crate::sizes::{A, Bundle, Controller, K, S};
 use crate::marks::{self, Span};
+use crate::sizes::{A, Bundle, Controller, K, S};
 use crate::{board, exit, stack};
 
 /// Repetitions of each kernel, enough that the loop around it is noise.
