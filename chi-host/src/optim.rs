@@ -143,25 +143,49 @@ impl MlpAdam {
     /// One step of every layer of `nets` (the networks it was made for, in that order) with
     /// their accumulated gradients, which are consumed.
     pub fn step(&mut self, nets: &mut [&mut Mlp]) {
+        self.step_side_by_side(nets, false);
+    }
+
+    /// [`MlpAdam::step`], the networks stepped side by side on rayon's pool when `parallel`:
+    /// each float is computed exactly as in one pass.
+    pub fn step_side_by_side(&mut self, nets: &mut [&mut Mlp], parallel: bool) {
         self.step += 1;
         let c = corrections(self.step);
         let (lr, decay) = (
             self.learning_rate,
             1.0 - self.learning_rate * self.weight_decay,
         );
-        // Moment i belongs to tensor i whether or not it has a gradient this step; one
-        // without is left alone, as candle's optimisers leave a variable no loss reached.
-        let mut moments = self.first.iter_mut().zip(&mut self.second);
-        for layer in nets.iter_mut().flat_map(|n| n.layers.iter_mut()) {
-            let pair = [moments.next(), moments.next()];
-            let Some(tensors) = layer.take_gradients() else {
-                continue;
-            };
-            for ((w, g), moment) in tensors.into_iter().zip(pair) {
-                if let Some((m, v)) = moment {
-                    adam_update(w, g, m, v, c, lr, decay);
+        // Each network's moments: two a layer, network by network.
+        let mut work = Vec::with_capacity(nets.len());
+        let (mut first, mut second) = (self.first.as_mut_slice(), self.second.as_mut_slice());
+        for net in nets.iter_mut() {
+            let k = (2 * net.layers.len()).min(first.len());
+            let (m, rest_m) = first.split_at_mut(k);
+            let (v, rest_v) = second.split_at_mut(k);
+            (first, second) = (rest_m, rest_v);
+            work.push((&mut **net, m, v));
+        }
+        let step = |(net, m, v): (&mut Mlp, &mut [Vec<f32>], &mut [Vec<f32>])| {
+            // Moment i belongs to tensor i whether or not it has a gradient this step; one
+            // without is left alone, as candle's optimisers leave a variable no loss reached.
+            let mut moments = m.iter_mut().zip(v.iter_mut());
+            for layer in &mut net.layers {
+                let pair = [moments.next(), moments.next()];
+                let Some(tensors) = layer.take_gradients() else {
+                    continue;
+                };
+                for ((w, g), moment) in tensors.into_iter().zip(pair) {
+                    if let Some((m, v)) = moment {
+                        adam_update(w, g, m, v, c, lr, decay);
+                    }
                 }
             }
+        };
+        if parallel {
+            use rayon::prelude::*;
+            work.into_par_iter().for_each(step);
+        } else {
+            work.into_iter().for_each(step);
         }
     }
 

@@ -110,12 +110,61 @@ fn product(dst: &mut [f32], m: usize, n: usize, k: usize, accumulate: bool, a: V
             false,
             false,
             // One thread: at these sizes (a 256 x 256 x 256 product is 0.1 ms) splitting a
-            // product between this machine's two cores cost more than it saved (a SAC update
-            // 3.6 ms on one thread, 5.7 ms on both), and so did running the twin critics side
-            // by side (3.8 against 4.7-5.2 ms).
+            // product between two cores cost more than it saved (a SAC update 3.6 ms on one
+            // thread, 5.7 ms on both). What runs side by side is whole independent products
+            // (the twin critics, a layer's weight and input gradients), from a pool thread.
             gemm::Parallelism::None,
         );
     }
+}
+
+/// `dX (n x i) = dY (n x o) W (o x i)`: a layer's input gradient from its output's.
+fn input_gradient(weight: &[f32], (i, o): (usize, usize), n: usize, dy: &[f32], dx: &mut [f32]) {
+    let dyv = View {
+        data: dy,
+        rs: o,
+        cs: 1,
+    };
+    let w = View {
+        data: weight,
+        rs: i,
+        cs: 1,
+    };
+    product(dx, n, i, o, false, dyv, w);
+}
+
+/// `dW (o x i) += dY^T (o x n) X (n x i)` and the bias's gradient, overwriting instead of
+/// adding when the gradients are not `fresh` (taken since the last backward).
+fn add_weight_gradients(
+    weight_grad: &mut [f32],
+    bias_grad: &mut [f32],
+    fresh: &mut bool,
+    (i, o): (usize, usize),
+    x: &[f32],
+    n: usize,
+    dy: &[f32],
+) {
+    let dyt = View {
+        data: dy,
+        rs: 1,
+        cs: o,
+    };
+    let xv = View {
+        data: x,
+        rs: i,
+        cs: 1,
+    };
+    let accumulate = *fresh;
+    product(weight_grad, o, i, n, accumulate, dyt, xv);
+    if !accumulate {
+        bias_grad.fill(0.0);
+    }
+    for row in dy[..n * o].chunks_exact(o) {
+        for (g, d) in bias_grad.iter_mut().zip(row) {
+            *g += d;
+        }
+    }
+    *fresh = true;
 }
 
 impl Layer {
@@ -161,7 +210,8 @@ impl Layer {
 
     /// Given `dy`, the gradient at this layer's output for the batch `x` it saw, adds the
     /// gradients of the weights and bias (if `weights`), and writes the gradient at its input
-    /// into `dx` when asked.
+    /// into `dx` when asked. With `split`, the two products (weight gradients, input gradient)
+    /// run side by side on rayon's pool; each is computed exactly as alone.
     pub fn backward(
         &mut self,
         x: &[f32],
@@ -169,51 +219,34 @@ impl Layer {
         dy: &[f32],
         dx: Option<&mut [f32]>,
         weights: bool,
+        split: bool,
     ) {
-        let (i, o) = (self.inputs, self.outputs);
-        if weights {
-            self.weight_gradients(x, n, dy);
-        }
-        if let Some(dx) = dx {
-            // dX (n x i) = dY (n x o) W (o x i).
-            let dyv = View {
-                data: dy,
-                rs: o,
-                cs: 1,
-            };
-            let w = View {
-                data: &self.weight,
-                rs: i,
-                cs: 1,
-            };
-            product(dx, n, i, o, false, dyv, w);
-        }
-    }
-
-    fn weight_gradients(&mut self, x: &[f32], n: usize, dy: &[f32]) {
-        let (i, o) = (self.inputs, self.outputs);
-        // dW (o x i) += dY^T (o x n) X (n x i).
-        let dyt = View {
-            data: dy,
-            rs: 1,
-            cs: o,
-        };
-        let xv = View {
-            data: x,
-            rs: i,
-            cs: 1,
-        };
-        let accumulate = self.fresh;
-        product(&mut self.weight_grad, o, i, n, accumulate, dyt, xv);
-        if !accumulate {
-            self.bias_grad.fill(0.0);
-        }
-        for row in dy[..n * o].chunks_exact(o) {
-            for (g, d) in self.bias_grad.iter_mut().zip(row) {
-                *g += d;
+        let shape = (self.inputs, self.outputs);
+        let Self {
+            weight,
+            weight_grad,
+            bias_grad,
+            fresh,
+            ..
+        } = self;
+        let weight = &*weight;
+        let mut weight_gradients = || {
+            if weights {
+                add_weight_gradients(weight_grad, bias_grad, fresh, shape, x, n, dy);
             }
+        };
+        match dx {
+            Some(dx) if split && weights => {
+                rayon::join(weight_gradients, || {
+                    input_gradient(weight, shape, n, dy, dx)
+                });
+            }
+            Some(dx) => {
+                weight_gradients();
+                input_gradient(weight, shape, n, dy, dx);
+            }
+            None => weight_gradients(),
         }
-        self.fresh = true;
     }
 
     /// Sets the gradients to zero.
@@ -276,6 +309,9 @@ pub struct Mlp {
     rows: usize,
     /// Gradient buffers, one a layer input.
     grads: Vec<Vec<f32>>,
+    /// Whether `backward` computes each layer's weight gradients and input gradient side by
+    /// side on rayon's pool (for a network whose backward pass has no twin to run beside).
+    pub split_backward: bool,
 }
 
 impl Mlp {
@@ -306,6 +342,7 @@ impl Mlp {
             acts: vec![Vec::new(); n + 1],
             rows: 0,
             grads: vec![Vec::new(); n + 1],
+            split_backward: false,
         }
     }
 
@@ -324,26 +361,47 @@ impl Mlp {
     pub fn forward(&mut self, x: &[f32], n: usize) -> &[f32] {
         assert_eq!(x.len(), n * self.inputs(), "network input shape");
         self.rows = n;
-        self.acts[0].clear();
-        self.acts[0].extend_from_slice(x);
-        let last = self.layers.len().saturating_sub(1);
-        let f = self.activation;
-        for (l, layer) in self.layers.iter().enumerate() {
-            let (done, rest) = self.acts.split_at_mut(l + 1);
-            let out = &mut rest[0];
-            out.resize(n * layer.outputs, 0.0);
-            if l < last && f == Activation::Silu {
-                let pre = &mut self.pre[l + 1];
-                pre.resize(n * layer.outputs, 0.0);
-                layer.forward(&done[l], n, pre, None);
-                for (y, x) in out.iter_mut().zip(pre.iter()) {
-                    *y = activate(Some(f), *x);
-                }
-            } else {
-                layer.forward(&done[l], n, out, (l < last).then_some(f));
-            }
-        }
+        forward_keeping(
+            &self.layers,
+            self.activation,
+            &mut self.pre,
+            &mut self.acts,
+            x,
+            n,
+        );
         &self.acts[self.layers.len()]
+    }
+
+    /// [`Mlp::forward`] on `x` (`n` rows) and, side by side on rayon's pool when `parallel`,
+    /// [`Mlp::infer`] on `other` (`m` rows) with the same weights; the latter's output.
+    /// Both are computed exactly as alone.
+    pub fn forward_beside_infer(
+        &mut self,
+        x: &[f32],
+        n: usize,
+        other: &[f32],
+        m: usize,
+        parallel: bool,
+    ) -> Vec<f32> {
+        assert_eq!(x.len(), n * self.inputs(), "network input shape");
+        assert_eq!(other.len(), m * self.inputs(), "network input shape");
+        self.rows = n;
+        let Self {
+            layers,
+            activation,
+            pre,
+            acts,
+            ..
+        } = self;
+        let (layers, f) = (&*layers, *activation);
+        let mut keep = || forward_keeping(layers, f, pre, acts, x, n);
+        let infer = || infer_layers(layers, f, other, m);
+        if parallel {
+            rayon::join(keep, infer).1
+        } else {
+            keep();
+            infer()
+        }
     }
 
     /// The output of the last forward pass.
@@ -397,6 +455,7 @@ impl Mlp {
                 dy,
                 want_dx.then_some(dx.as_mut_slice()),
                 weights,
+                self.split_backward,
             );
         }
         input_grad.then(|| self.grads[0].as_slice())
@@ -433,14 +492,7 @@ impl Mlp {
     /// The network on `x` (`n x inputs`) without keeping anything for a backward pass.
     pub fn infer(&self, x: &[f32], n: usize) -> Vec<f32> {
         assert_eq!(x.len(), n * self.inputs(), "network input shape");
-        let mut h = x.to_vec();
-        let last = self.layers.len().saturating_sub(1);
-        for (l, layer) in self.layers.iter().enumerate() {
-            let mut out = vec![0.0; n * layer.outputs];
-            layer.forward(&h, n, &mut out, (l < last).then_some(self.activation));
-            h = out;
-        }
-        h
+        infer_layers(&self.layers, self.activation, x, n)
     }
 
     /// `self <- tau source + (1 - tau) self`, weight by weight (target networks), rounded
@@ -481,6 +533,48 @@ impl Mlp {
             })
             .collect()
     }
+}
+
+/// `layers` with `f` between them on `x` (`n` rows), keeping each layer's input in `acts`
+/// (and the pre-activations SiLU's derivative needs in `pre`) for a backward pass.
+fn forward_keeping(
+    layers: &[Layer],
+    f: Activation,
+    pre: &mut [Vec<f32>],
+    acts: &mut [Vec<f32>],
+    x: &[f32],
+    n: usize,
+) {
+    acts[0].clear();
+    acts[0].extend_from_slice(x);
+    let last = layers.len().saturating_sub(1);
+    for (l, layer) in layers.iter().enumerate() {
+        let (done, rest) = acts.split_at_mut(l + 1);
+        let out = &mut rest[0];
+        out.resize(n * layer.outputs, 0.0);
+        if l < last && f == Activation::Silu {
+            let pre = &mut pre[l + 1];
+            pre.resize(n * layer.outputs, 0.0);
+            layer.forward(&done[l], n, pre, None);
+            for (y, x) in out.iter_mut().zip(pre.iter()) {
+                *y = activate(Some(f), *x);
+            }
+        } else {
+            layer.forward(&done[l], n, out, (l < last).then_some(f));
+        }
+    }
+}
+
+/// `layers` with `f` between them on `x` (`n` rows), keeping nothing.
+fn infer_layers(layers: &[Layer], f: Activation, x: &[f32], n: usize) -> Vec<f32> {
+    let mut h = x.to_vec();
+    let last = layers.len().saturating_sub(1);
+    for (l, layer) in layers.iter().enumerate() {
+        let mut out = vec![0.0; n * layer.outputs];
+        layer.forward(&h, n, &mut out, (l < last).then_some(f));
+        h = out;
+    }
+    h
 }
 
 /// Writes networks (each under its name) to one safetensors file.

@@ -85,6 +85,43 @@ struct ValueNet {
     opt: MlpAdam,
 }
 
+impl ValueNet {
+    /// `VALUE_STEPS` steps towards the critics at the actor's mode in the `n` states `s`;
+    /// nothing flows back into actor or critics.
+    fn fit(&mut self, actor: &Mlp, critics: &[Mlp; 2], s: &[f32], n: usize, dims: (usize, usize)) {
+        let target = mode_values(actor, critics, s, n, dims);
+        for _ in 0..VALUE_STEPS {
+            let v = self.net.forward(s, n);
+            let dv: Vec<f32> = v
+                .iter()
+                .zip(&target)
+                .map(|(v, t)| 2.0 * (v - t) / n as f32)
+                .collect();
+            self.net.backward(&dv, false, true);
+            self.opt.step(&mut [&mut self.net]);
+        }
+    }
+}
+
+/// `min(Q1, Q2)(s, tanh(mu(s)))` for the `n` states `s` (`dims`: states, actions): the
+/// critics at the actor's mode.
+fn mode_values(
+    actor: &Mlp,
+    critics: &[Mlp; 2],
+    s: &[f32],
+    n: usize,
+    (sd, ad): (usize, usize),
+) -> Vec<f32> {
+    let out = actor.infer(s, n);
+    let mode: Vec<f32> = out
+        .chunks_exact(2 * ad)
+        .flat_map(|row| row[..ad].iter().map(|m| m.tanh()))
+        .collect();
+    let x = joined(s, &mode, n, sd, ad);
+    let (v1, v2) = (critics[0].infer(&x, n), critics[1].infer(&x, n));
+    v1.iter().zip(&v2).map(|(a, b)| a.min(*b)).collect()
+}
+
 /// Value-network steps per SAC update, on the update's batch and target.
 ///
 /// The value trails the critics it copies. With one step an update, after 100 point-mass
@@ -249,14 +286,34 @@ impl Sac {
         if batch.obs.len() != n * sd || batch.actions.len() != n * ad || n == 0 {
             bail!("a SAC batch of {n} transitions of {sd} states and {ad} actions is malformed");
         }
+        if self.side_by_side(n) {
+            // On a thread of the pool, whose hand-overs to the other are far cheaper than
+            // a hand-over from outside it at each of the update's dozen forks.
+            rayon::scope(|_| self.update_unchecked(batch, rng))
+        } else {
+            self.update_unchecked(batch, rng)
+        }
+    }
+
+    /// [`Sac::update`] on a batch of the agent's sizes.
+    fn update_unchecked(&mut self, batch: &Batch, rng: &mut ChiRng) -> Result<SacLosses> {
+        let (n, sd, ad) = (batch.len, self.s_dim, self.a_dim);
         let (alpha, gamma) = (self.config.alpha as f32, self.config.gamma as f32);
         let nf = n as f32;
         let parallel = self.side_by_side(n);
 
+        // The actor's two passes, before either step changes a weight: in the next states
+        // for the critics' target (kept for nothing), in the states for its own step.
+        let eps2 = normals(n * ad, rng);
+        let eps = normals(n * ad, rng);
+        self.actor.split_backward = parallel;
+        let out2 = self
+            .actor
+            .forward_beside_infer(&batch.obs, n, &batch.next_obs, n, parallel);
+        let out = self.actor.output().to_vec();
+
         // Critic step: the soft Bellman target from the target critics at a fresh sample of
         // the policy in the next states.
-        let eps2 = normals(n * ad, rng);
-        let out2 = self.actor.infer(&batch.next_obs, n);
         let (mean2, log_std2, _) = self.split_actor_output(&out2);
         let next = squashed::sample(&mean2, &log_std2, &eps2, ad);
         let x2 = joined(&batch.next_obs, &next.action, n, sd, ad);
@@ -283,11 +340,9 @@ impl Sac {
             }
         }
         let critic_loss = loss1 + loss2;
-        self.critic_opt.step(&mut [q1, q2]);
+        self.critic_opt.step_side_by_side(&mut [q1, q2], parallel);
 
         // Actor step: through the critics just updated, whose weights it does not touch.
-        let eps = normals(n * ad, rng);
-        let out = self.actor.forward(&batch.obs, n).to_vec();
         let (mean, log_std, inside) = self.split_actor_output(&out);
         let pi = squashed::sample(&mean, &log_std, &eps, ad);
         let xp = joined(&batch.obs, &pi.action, n, sd, ad);
@@ -325,13 +380,35 @@ impl Sac {
         }
         let d_out = squashed::backward(&pi, &log_std, &eps, &inside, &d_action, alpha / nf, ad);
         self.actor.backward(&d_out, false, true);
-        self.actor_opt.step(&mut [&mut self.actor]);
 
-        self.fit_value(&batch.obs, n);
-
-        for (t, c) in self.targets.iter_mut().zip(&self.critics) {
-            t.blend_from(c, self.config.tau);
-        }
+        // The actor's optimiser step (and the value network's fit to the new actor) beside
+        // the targets' blend towards the new critics: neither reads what the other writes.
+        let Self {
+            actor,
+            actor_opt,
+            targets,
+            critics,
+            value,
+            s_dim,
+            a_dim,
+            ..
+        } = self;
+        let (tau, sd, ad) = (self.config.tau, *s_dim, *a_dim);
+        let critics = &*critics;
+        both(
+            parallel,
+            || {
+                actor_opt.step(&mut [actor]);
+                if let Some(value) = value {
+                    value.fit(actor, critics, &batch.obs, n, (sd, ad));
+                }
+            },
+            || {
+                for (t, c) in targets.iter_mut().zip(critics) {
+                    t.blend_from(c, tau);
+                }
+            },
+        );
         Ok(SacLosses {
             critic: critic_loss,
             actor: actor_loss,
@@ -339,33 +416,9 @@ impl Sac {
     }
 
     /// `min(Q1, Q2)(s, tanh(mu(s)))` for the `n` states `s`: the critics at the actor's mode.
+    #[cfg(test)]
     fn mode_values(&self, s: &[f32], n: usize) -> Vec<f32> {
-        let (mean, _, _) = self.split_actor_output(&self.actor.infer(s, n));
-        let mode: Vec<f32> = mean.iter().map(|m| m.tanh()).collect();
-        let x = joined(s, &mode, n, self.s_dim, self.a_dim);
-        let (v1, v2) = (self.critics[0].infer(&x, n), self.critics[1].infer(&x, n));
-        v1.iter().zip(&v2).map(|(a, b)| a.min(*b)).collect()
-    }
-
-    /// `VALUE_STEPS` steps of the value network, if the agent has one, towards the critics
-    /// at the actor's mode in the `n` states `s`; nothing flows back into actor or critics.
-    fn fit_value(&mut self, s: &[f32], n: usize) {
-        if self.value.is_none() {
-            return;
-        }
-        let target = self.mode_values(s, n);
-        if let Some(value) = &mut self.value {
-            for _ in 0..VALUE_STEPS {
-                let v = value.net.forward(s, n);
-                let dv: Vec<f32> = v
-                    .iter()
-                    .zip(&target)
-                    .map(|(v, t)| 2.0 * (v - t) / n as f32)
-                    .collect();
-                value.net.backward(&dv, false, true);
-                value.opt.step(&mut [&mut value.net]);
-            }
-        }
+        mode_values(&self.actor, &self.critics, s, n, (self.s_dim, self.a_dim))
     }
 
     /// An action for one state: a sample of the policy (exploration), or its mode

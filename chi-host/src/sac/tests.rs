@@ -320,3 +320,41 @@ fn saved_agent_resumes_bit_for_bit() {
     assert!(err.contains("q1.l0.weight"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Updates at sizes where the twin critics, the actor's two passes and the optimiser steps
+/// run side by side are the same bit for bit on one thread and on two (the value network
+/// included), so a run's result does not depend on the machine's cores.
+#[test]
+fn updates_are_the_same_on_one_thread_and_on_two() {
+    let config = SacConfig {
+        critic_hidden: 256,
+        actor_hidden: 32,
+        batch: 64,
+        ..SacConfig::default()
+    };
+    let updated = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let mut rng = ChiRng::new(4);
+            let data = random_buffer(3, 2, 500, &mut rng);
+            let mut sac = Sac::new(config, 3, 2, 0).unwrap();
+            sac.add_value(0).unwrap();
+            assert_eq!(sac.side_by_side(config.batch), threads > 1);
+            let losses: Vec<SacLosses> = (0..3)
+                .map(|_| sac.update(&data.sample(64, &mut rng), &mut rng).unwrap())
+                .collect();
+            (sac, losses)
+        })
+    };
+    let ((one, l1), (two, l2)) = (updated(1), updated(2));
+    assert_eq!(l1, l2);
+    assert_eq!(one.actor.layers, two.actor.layers);
+    assert_eq!(one.critics, two.critics);
+    assert_eq!(one.targets, two.targets);
+    assert_eq!(one.owned_value().unwrap(), two.owned_value().unwrap());
+    assert_eq!(one.actor_opt, two.actor_opt);
+    assert_eq!(one.critic_opt, two.critic_opt);
+}
