@@ -38,6 +38,12 @@ pub struct Args {
     /// preset; `--terminal-value false` runs the paper's Eq. 4 alone.
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     terminal_value: Option<bool>,
+    /// Tune SAC's temperature so the policy's entropy tracks this many nats a state (SAC's
+    /// usual is minus the number of actions: -2 on the point mass), instead of the paper's
+    /// fixed alpha = 0.2: the policy then narrows where the task allows, and the
+    /// controller's early exit skips planning there.
+    #[arg(long, value_name = "NATS", allow_negative_numbers = true)]
+    target_entropy: Option<f64>,
     /// A task parameter, `name=value` (repeatable; `chi tasks` lists them), e.g.
     /// `--param opening_centre=0.85` for the point mass's wall.
     #[arg(long = "param", value_name = "NAME=VALUE")]
@@ -88,6 +94,7 @@ impl Visitor for Args {
         c.episodes = self.episodes.unwrap_or(c.episodes);
         c.chi.counterfactual &= !self.no_counterfactual;
         c.chi.terminal_value = self.terminal_value.unwrap_or(c.chi.terminal_value);
+        c.sac.target_entropy = self.target_entropy.or(c.sac.target_entropy);
         super::parse_params(&self.params, &mut c.task)?;
         for &seed in &self.seeds.0 {
             train_one::<S, A, W>(self.agent, seed, c.clone(), &self.out, self.from_previous)?;

@@ -23,6 +23,9 @@ use crate::replay::Batch;
 #[cfg(test)]
 mod reference;
 mod squashed;
+mod temperature;
+
+use temperature::Temperature;
 
 /// SAC hyper-parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -33,8 +36,14 @@ pub struct SacConfig {
     /// Width of the actor's two hidden layers (the paper gives only the critics'; the actor
     /// is what the board evaluates, so it may be smaller).
     pub actor_hidden: usize,
-    /// Entropy temperature alpha, fixed (paper Appendix C: 0.2).
+    /// Entropy temperature alpha (paper Appendix C: 0.2, fixed); where tuning starts when
+    /// `target_entropy` is set.
     pub alpha: f64,
+    /// Tune alpha so the policy's entropy tracks this many nats a state (SAC's usual
+    /// `-|A|`), instead of keeping it fixed. Written to a run's config.toml only when set:
+    /// runs made before it existed kept alpha fixed, and still resume.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_entropy: Option<f64>,
     /// Discount (SAC's default).
     pub gamma: f64,
     /// Target-network blend per update (SAC's default).
@@ -53,6 +62,7 @@ impl Default for SacConfig {
             critic_hidden: 256,
             actor_hidden: 256,
             alpha: 0.2,
+            target_entropy: None,
             gamma: 0.99,
             tau: 0.005,
             learning_rate: 3e-4,
@@ -143,6 +153,7 @@ pub struct Sac {
     targets: [Mlp; 2],
     actor_opt: MlpAdam,
     critic_opt: MlpAdam,
+    temperature: Temperature,
     value: Option<ValueNet>,
 }
 
@@ -214,6 +225,15 @@ impl Sac {
                 config.batch
             );
         }
+        if let Some(h) = config.target_entropy.filter(|h| !h.is_finite()) {
+            bail!("SAC's target entropy must be a finite number of nats (got {h})");
+        }
+        if !(config.alpha > 0.0) && config.target_entropy.is_some() {
+            bail!(
+                "a tuned temperature starts from alpha > 0 (got {}); its logarithm is what is tuned",
+                config.alpha
+            );
+        }
         let mut rng = ChiRng::new(seed);
         let (ha, hc) = (config.actor_hidden, config.critic_hidden);
         let actor = Mlp::seeded(&[s_dim, ha, ha, 2 * a_dim], &mut rng);
@@ -227,6 +247,7 @@ impl Sac {
         Ok(Self {
             actor_opt: MlpAdam::new(&[&actor], lr, 0.0),
             critic_opt: MlpAdam::new(&[&critics[0], &critics[1]], lr, 0.0),
+            temperature: Temperature::new(config.alpha, config.target_entropy, lr),
             config,
             s_dim,
             a_dim,
@@ -298,7 +319,7 @@ impl Sac {
     /// [`Sac::update`] on a batch of the agent's sizes.
     fn update_unchecked(&mut self, batch: &Batch, rng: &mut ChiRng) -> Result<SacLosses> {
         let (n, sd, ad) = (batch.len, self.s_dim, self.a_dim);
-        let (alpha, gamma) = (self.config.alpha as f32, self.config.gamma as f32);
+        let (alpha, gamma) = (self.temperature.alpha(), self.config.gamma as f32);
         let nf = n as f32;
         let parallel = self.side_by_side(n);
 
@@ -380,6 +401,7 @@ impl Sac {
         }
         let d_out = squashed::backward(&pi, &log_std, &eps, &inside, &d_action, alpha / nf, ad);
         self.actor.backward(&d_out, false, true);
+        self.temperature.update(&pi.log_prob);
 
         // The actor's optimiser step (and the value network's fit to the new actor) beside
         // the targets' blend towards the new critics: neither reads what the other writes.
@@ -482,6 +504,8 @@ impl Sac {
         mlp::save(&dir.join("target.safetensors"), &[("q1", t1), ("q2", t2)])?;
         self.actor_opt.save(&dir.join("actor.adam.safetensors"))?;
         self.critic_opt.save(&dir.join("critic.adam.safetensors"))?;
+        self.temperature
+            .save(&dir.join("temperature.safetensors"))?;
         if let Some(v) = &self.value {
             mlp::save(&dir.join("value.safetensors"), &[("value", &v.net)])?;
             v.opt.save(&dir.join("value.adam.safetensors"))?;
@@ -507,6 +531,8 @@ impl Sac {
         )?;
         self.actor_opt.load(&dir.join("actor.adam.safetensors"))?;
         self.critic_opt.load(&dir.join("critic.adam.safetensors"))?;
+        self.temperature
+            .load(&dir.join("temperature.safetensors"))?;
         if let Some(v) = &mut self.value {
             if !dir.join("value.safetensors").exists() {
                 bail!(

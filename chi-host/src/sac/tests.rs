@@ -76,6 +76,45 @@ fn learns_a_one_step_bandit() {
     assert!((a - 0.5).abs() < 0.15, "mode {a}");
 }
 
+/// With the temperature tuned to a low target entropy the policy narrows where the bandit
+/// has one best action: its std ends well below the fixed temperature's, at the same mode.
+/// The paper's fixed alpha (0.2 here, where the bandit's rewards span 9) keeps it wide.
+#[test]
+fn tuned_temperature_narrows_the_policy() {
+    let std_after = |target_entropy: Option<f64>| {
+        let config = SacConfig {
+            alpha: 0.2,
+            target_entropy,
+            ..bandit_config()
+        };
+        let mut sac = Sac::new(config, 1, 1, 0).unwrap();
+        let mut rng = ChiRng::new(1);
+        let mut buffer = ReplayBuffer::new(1, 1, 10_000);
+        for _ in 0..2000 {
+            let a = rng.symmetric_uniform();
+            buffer.push(&[0.0], &[a], -(a - 0.5) * (a - 0.5) * 4.0, &[0.0], true);
+        }
+        for _ in 0..1500 {
+            let batch = buffer.sample(config.batch, &mut rng);
+            sac.update(&batch, &mut rng).unwrap();
+        }
+        let mode = sac.act(&[0.0], true, &mut rng).unwrap()[0];
+        let out = sac.actor.infer(&[0.0], 1);
+        let (_, log_std, _) = sac.split_actor_output(&out);
+        (mode, log_std[0].exp(), sac.temperature.alpha())
+    };
+    let (fixed_mode, fixed_std, fixed_alpha) = std_after(None);
+    let (tuned_mode, tuned_std, tuned_alpha) = std_after(Some(-3.0));
+    assert_eq!(fixed_alpha, 0.2);
+    assert!(tuned_alpha < 0.1, "alpha {tuned_alpha}");
+    assert!(
+        tuned_std < 0.7 * fixed_std,
+        "std {tuned_std} tuned against {fixed_std} fixed"
+    );
+    assert!((fixed_mode - 0.5).abs() < 0.15, "mode {fixed_mode}");
+    assert!((tuned_mode - 0.5).abs() < 0.15, "mode {tuned_mode}");
+}
+
 /// The value network follows the critics at the mode: on a one-step bandit whose
 /// best action depends on the state, `V(s)` comes to match `min Q(s, mode(s))`; and
 /// adding it leaves the actor's and critics' learning untouched.
@@ -282,6 +321,7 @@ fn saved_agent_resumes_bit_for_bit() {
         critic_hidden: 16,
         actor_hidden: 8,
         batch: 32,
+        target_entropy: Some(-1.0),
         ..SacConfig::default()
     };
     let mut rng = ChiRng::new(1);
