@@ -228,7 +228,7 @@ impl Sac {
         if let Some(h) = config.target_entropy.filter(|h| !h.is_finite()) {
             bail!("SAC's target entropy must be a finite number of nats (got {h})");
         }
-        if !(config.alpha > 0.0) && config.target_entropy.is_some() {
+        if config.target_entropy.is_some() && (config.alpha.is_nan() || config.alpha <= 0.0) {
             bail!(
                 "a tuned temperature starts from alpha > 0 (got {}); its logarithm is what is tuned",
                 config.alpha
