@@ -234,5 +234,50 @@ fn episode(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(&root);
 }
 
-criterion_group!(benches, sac_update, ensemble, episode);
+/// FLOP of `fma_chains`: 12 chains of `rounds` fused multiply-adds on 16 floats.
+const PEAK_ROUNDS: usize = 1_000_000;
+
+/// The core's f32 peak as a yardstick for the figures above: twelve independent chains of
+/// AVX-512 fused multiply-adds (enough to cover the FMA latency on both of a core's FMA
+/// pipes), no memory traffic. Run with `RAYON_NUM_THREADS=2` it runs one copy a thread,
+/// the machine's peak.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn fma_chains(rounds: usize) -> f32 {
+    use std::arch::x86_64::*;
+    let (b, c) = (
+        _mm512_set1_ps(black_box(0.999_999_9)),
+        _mm512_set1_ps(black_box(1e-7)),
+    );
+    let mut acc = [_mm512_set1_ps(black_box(1.0)); 12];
+    for _ in 0..rounds {
+        for a in &mut acc {
+            *a = _mm512_fmadd_ps(*a, b, c);
+        }
+    }
+    acc.iter().map(|a| _mm512_reduce_add_ps(*a)).sum()
+}
+
+fn peak(c: &mut Criterion) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        let threads = rayon::current_num_threads();
+        let mut group = c.benchmark_group("f32 peak");
+        group.sample_size(10);
+        group.throughput(Throughput::Elements(
+            (threads * PEAK_ROUNDS * 12 * 16 * 2) as u64,
+        ));
+        group.bench_function(format!("AVX-512 FMA, {threads} thread(s)"), |b| {
+            b.iter(|| {
+                rayon::broadcast(|_| {
+                    // SAFETY: the CPU has AVX-512F, checked above.
+                    black_box(unsafe { fma_chains(black_box(PEAK_ROUNDS)) })
+                })
+            })
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, peak, sac_update, ensemble, episode);
 criterion_main!(benches);
