@@ -36,6 +36,25 @@ fn build() -> Result<(), String> {
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo:rerun-if-changed=memory.x");
     println!("cargo:rerun-if-env-changed=CHI_BUNDLE");
+    println!("cargo:rerun-if-env-changed=CHI_DEADLINE_TICKS");
+    let deadline = match env::var("CHI_DEADLINE_TICKS") {
+        Ok(text) => match text.trim().parse::<u64>() {
+            Ok(ticks) if ticks > 0 => format!("Some({ticks})"),
+            _ => {
+                return Err(format!(
+                    "CHI_DEADLINE_TICKS={text} is not a positive number of SysTick ticks"
+                ));
+            }
+        },
+        Err(_) => "None".into(),
+    };
+    fs::write(
+        out.join("deadline.rs"),
+        format!(
+            "/// A step's deadline in SysTick ticks set at build time (`CHI_DEADLINE_TICKS`), if any.\npub const DEADLINE_TICKS: Option<u64> = {deadline};\n"
+        ),
+    )
+    .map_err(|e| format!("deadline.rs: {e}"))?;
 
     let bundle = PathBuf::from(env::var_os("CHI_BUNDLE").ok_or(
         "CHI_BUNDLE is not set: point it at a weight bundle (`chi export` writes one; \

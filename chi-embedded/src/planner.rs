@@ -165,7 +165,8 @@ impl<const S: usize, const A: usize, const H: usize, const K: usize> Planner<S, 
 
     /// Refines `plan` in place by up to `config.iterations` updates of Eq. 4, starting from
     /// `state`. If the budget runs out mid-iteration that iteration is dropped: `plan` always
-    /// holds the last complete refit (the best plan so far).
+    /// holds the last complete refit (the best plan so far), and `rng` is where a call
+    /// allowed only the completed iterations would have left it.
     #[allow(clippy::too_many_arguments)]
     pub fn refine<D, R, B>(
         &mut self,
@@ -188,8 +189,13 @@ impl<const S: usize, const A: usize, const H: usize, const K: usize> Planner<S, 
                 report.interrupted = true;
                 break;
             }
+            // The stream as it was before this iteration's noise: a cut iteration gives its
+            // noise back, so the stream a cut step leaves is the one a step of only its
+            // completed iterations leaves, and a host replays a board's step from the count.
+            let before = rng.clone();
             rng.fill_normal(self.noise.as_flattened_mut().as_flattened_mut());
             if !self.evaluate(config.propagation, dynamics, reward, state, plan, budget) {
+                *rng = before;
                 report.interrupted = true;
                 break;
             }
@@ -658,6 +664,55 @@ mod tests {
         let (none, none_plan) = refine_from_start(5, &mut Checks(0));
         assert_eq!((none.iterations, none.interrupted), (0, true));
         assert_eq!(none_plan, Plan::uninformed());
+    }
+
+    /// A budget cut between two members drops the iteration it cuts, and its noise: plan
+    /// and random stream are those of a call allowed only the iterations that completed.
+    #[test]
+    fn a_cut_between_members_leaves_the_stream_of_the_completed_iterations() {
+        /// Two copies of the true dynamics: the planner asks the budget between them.
+        struct Twice(TrueDynamics);
+        impl Dynamics<2, 2> for Twice {
+            fn members(&self) -> usize {
+                2
+            }
+            fn predict(&mut self, _: usize, s: &[[f32; 2]], a: &[[f32; 2]], next: &mut [[f32; 2]]) {
+                self.0.predict(0, s, a, next);
+            }
+        }
+        let refine = |iterations: u32, budget: &mut dyn FnMut() -> bool| {
+            let cfg = PlannerConfig {
+                iterations,
+                ..CONFIG
+            };
+            let mut planner = Planner::<2, 2, 7, 64>::new();
+            let mut plan = Plan::uninformed();
+            let mut rng = ChiRng::new(3);
+            let report = planner.refine(
+                &cfg,
+                &mut Twice(TrueDynamics(Geometry::default())),
+                &PointMassTask::default(),
+                &[0.1, 0.1],
+                &mut plan,
+                &mut rng,
+                &mut crate::budget::Deadline(budget),
+            );
+            (report, plan, rng.next_u32())
+        };
+        // Checks: before iteration 1, between its members, before iteration 2, between
+        // its members (the fourth fails: iteration 2 is cut half-way).
+        let mut checks = 0;
+        let (cut, cut_plan, cut_next) = refine(3, &mut || {
+            checks += 1;
+            checks > 3
+        });
+        let (_, one_plan, one_next) = refine(1, &mut || false);
+        assert_eq!((cut.iterations, cut.interrupted), (1, true));
+        assert_eq!(cut_plan, one_plan);
+        assert_eq!(
+            cut_next, one_next,
+            "the cut iteration's noise is given back"
+        );
     }
 
     /// A model that answers NaN and infinities.

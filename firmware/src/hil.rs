@@ -1,12 +1,29 @@
 //! Hardware in the loop: serve the controller over USART1. The host sends states, the board
-//! answers with actions (`chi_embedded::link`), timing each decision with SysTick.
+//! answers with actions (`chi_embedded::link`), timing each decision with SysTick and
+//! keeping each within the task's control period: planning stops with the best plan so far
+//! when another unit of work would not end in time, and the reply says how many iterations
+//! ran, so the host can replay the step.
 
+use chi_embedded::budget::Pacer;
 use chi_embedded::link::{ControllerHandler, Info, Server};
 use chi_embedded::task::Task;
 
 use crate::board::Usart1;
 use crate::sizes::{A, Bundle, Controller, S};
-use crate::{bundle, exit, marks};
+use crate::{board, bundle, exit, marks};
+
+include!(concat!(env!("OUT_DIR"), "/deadline.rs"));
+
+/// The core clock SysTick counts at on a board (168 MHz, `board::clock`). Under QEMU with
+/// `-icount shift=0` a tick is 1/0.168 instructions instead, so the task's period allows
+/// far more work in QEMU than on a board: tests that want a tight deadline there set
+/// `CHI_DEADLINE_TICKS`.
+const CORE_HZ: f32 = 168_000_000.0;
+
+/// The deadline of a step in ticks: the build's, or the task's control period.
+fn period_ticks<T: Task<S, A>>() -> u64 {
+    DEADLINE_TICKS.unwrap_or((T::CONTROL_PERIOD * CORE_HZ) as u64)
+}
 
 pub fn run<T: Task<S, A>>(
     bundle: &Bundle<'static>,
@@ -14,7 +31,21 @@ pub fn run<T: Task<S, A>>(
     mut serial: Usart1,
 ) -> ! {
     let info = Info::new(&bundle.header, bundle::bytes(), env!("CARGO_PKG_VERSION"));
-    let mut handler = ControllerHandler::new(chi, info, marks::decision_clock);
+    // One planned step before serving measures the longest unit of planning work, so the
+    // first real step is paced too; then the controller starts as the bundle declares.
+    let mut pacer = Pacer::new(period_ticks::<T>());
+    let exit_sigma = chi.config.early_exit_sigma;
+    chi.config.early_exit_sigma = 0.0;
+    let _ = chi.act(&[0.0; S], &mut pacer.step(board::ticks));
+    chi.config.early_exit_sigma = exit_sigma;
+    chi.reseed(bundle.header.seed);
+    defmt::println!(
+        "chi: hil steps paced to {=u64} ticks (longest unit of planning {=u64})",
+        pacer.period(),
+        pacer.longest_unit()
+    );
+    let mut handler =
+        ControllerHandler::new(chi, info, marks::decision_clock).paced(pacer, board::ticks);
     defmt::println!("chi: hil serving on USART1 at {=u32} baud", crate::BAUD);
     let mut server = Server::new();
     // The USART never fails (its error type is Infallible), so serve only returns on a bug.

@@ -62,7 +62,7 @@ fn expected(frame: &[u8]) -> Expected {
     match link::decode::<Request>(&mut frame.to_vec()) {
         Ok(Request::Hello) => Expected::Info,
         Ok(Request::Reset { seq, .. }) => Expected::Ready(seq),
-        Ok(Request::Act { seq, state }) => Expected::Act {
+        Ok(Request::Act { seq, state } | Request::ActCapped { seq, state, .. }) => Expected::Act {
             seq,
             len: state.len(),
         },

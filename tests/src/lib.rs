@@ -21,10 +21,15 @@ pub fn tmp(name: &str) -> PathBuf {
 
 /// Writes `bytes` as a bundle file and builds the firmware for `job` with it.
 pub fn build_with(name: &str, bytes: &[u8], job: Job) -> PathBuf {
+    build_paced_with(name, bytes, job, None)
+}
+
+/// [`build_with`], each hil step paced to `deadline` SysTick ticks if given.
+pub fn build_paced_with(name: &str, bytes: &[u8], job: Job, deadline: Option<u64>) -> PathBuf {
     let bundle = tmp(&format!("{name}.chib"));
     std::fs::write(&bundle, bytes).expect("writing the test bundle");
     let elf = tmp(&format!("{name}-{job:?}.elf"));
-    build::build(&bundle, job, &elf).expect("building the firmware");
+    build::build_paced(&bundle, job, deadline, &elf).expect("building the firmware");
     elf
 }
 

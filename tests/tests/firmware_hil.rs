@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use chi_e2e::{Job, build_with, twin_with};
+use chi_e2e::{Job, build_paced_with, build_with, twin_with};
 use chi_embedded::bundle::testing::{PolicyKind, point_mass_spec};
 use chi_embedded::envs::point_mass::PointMassTask;
 use chi_embedded::link::{self, ErrorKind, MAX_FRAME, Request, Response, Values};
@@ -19,7 +19,14 @@ const HE: usize = 32;
 const HP: usize = 32;
 
 fn serve(name: &str, bytes: &[u8]) -> (Serving, Client) {
-    let elf = build_with(name, bytes, Job::Hil);
+    serve_paced(name, bytes, None)
+}
+
+fn serve_paced(name: &str, bytes: &[u8], deadline: Option<u64>) -> (Serving, Client) {
+    let elf = match deadline {
+        None => build_with(name, bytes, Job::Hil),
+        Some(_) => build_paced_with(name, bytes, Job::Hil, deadline),
+    };
     let serving = Serving::start(&elf, Clock::Instructions, Duration::from_secs(30)).unwrap();
     let client = Client::new(
         serving.stream.try_clone().unwrap(),
@@ -181,6 +188,45 @@ fn a_board_with_other_weights_is_refused_by_the_host() {
     let mut env = Simulated::new(PointMassTask::default(), 5);
     let err = episode(&mut client, None, other.as_bytes(), &mut env, 0).unwrap_err();
     assert!(err.to_string().contains("the board runs bundle"), "{err:#}");
+}
+
+/// A deadline shorter than a full plan (four Eq. 4 iterations of the uncertain point-mass
+/// bundle, about 1.5 M ticks in QEMU): every step returns within it, some stop planning
+/// early, and each action is the host's with the iterations the board completed, bit for
+/// bit (the last complete refit's).
+#[test]
+fn a_deadline_shorter_than_a_plan_holds_and_returns_the_last_complete_refit() {
+    const DEADLINE: u64 = 600_000;
+    let mut spec = point_mass_spec(HE, HP, PolicyKind::Uncertain).quantised();
+    spec.header.seed = 21;
+    let declared = spec.header.controller.planner.iterations;
+    let bytes = spec.encode().unwrap();
+    let (_serving, mut client) = serve_paced("hil-paced-i8", bytes.as_bytes(), Some(DEADLINE));
+    let mut twin = twin_with("hil-paced-i8", bytes.as_bytes());
+    let mut env = Simulated::new(PointMassTask::default(), 30);
+    let reference = Some((&mut twin.client, bytes.as_bytes()));
+    let report = episode(&mut client, reference, bytes.as_bytes(), &mut env, 4).unwrap();
+    assert_eq!(report.steps, 30);
+    assert_eq!(
+        report.mismatches, 0,
+        "first difference (step, board, host): {:?}",
+        report.first_mismatch
+    );
+    let worst = report.ticks.iter().copied().max().unwrap_or(u32::MAX);
+    assert!(
+        u64::from(worst) <= DEADLINE,
+        "worst step {worst} ticks against a deadline of {DEADLINE}"
+    );
+    assert!(
+        report.iterations.iter().all(|i| u32::from(*i) < declared),
+        "every step cut short of {declared} iterations: {:?}",
+        report.iterations
+    );
+    assert!(
+        report.iterations.iter().any(|i| *i > 0),
+        "the deadline leaves room for some planning: {:?}",
+        report.iterations
+    );
 }
 
 /// Half-Cheetah: MuJoCo on the host, the board's controller at the cheetah sizes (int8,

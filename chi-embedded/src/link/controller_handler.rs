@@ -3,14 +3,14 @@
 use super::MAX_VALUES;
 use super::message::{ActionReply, ErrorKind, Info, Values};
 use super::server::Handler;
-use crate::budget::Unlimited;
+use crate::budget::{Pacer, Unlimited};
 use crate::controller::Controller;
 use crate::dynamics::{Dynamics, Reward};
 use crate::policy::AmortisedPolicy;
 
-/// Serves a controller: checks each state's length against the compiled `S`, acts, and
-/// times the decision with `clock` (a free-running tick counter; the firmware passes
-/// SysTick's, tests a constant).
+/// Serves a controller: checks each state's length against the compiled `S`, acts (within
+/// its period when paced), and times the decision with `clock` (a free-running tick
+/// counter; the firmware passes SysTick's, tests a constant).
 pub struct ControllerHandler<
     'c,
     P,
@@ -24,6 +24,7 @@ pub struct ControllerHandler<
     controller: &'c mut Controller<P, D, R, S, A, H, K>,
     info: Info,
     clock: fn() -> u64,
+    pacer: Option<(Pacer, fn() -> u64)>,
 }
 
 impl<
@@ -53,7 +54,17 @@ impl<
             controller,
             info,
             clock,
+            pacer: None,
         }
+    }
+
+    /// Every step within `pacer`'s period on `ticks` (the same counter as the handler's
+    /// clock, read without the firmware's marks): planning stops with the best plan so far
+    /// when another unit of work would not end in time.
+    #[must_use]
+    pub fn paced(mut self, pacer: Pacer, ticks: fn() -> u64) -> Self {
+        self.pacer = Some((pacer, ticks));
+        self
     }
 }
 
@@ -75,16 +86,25 @@ impl<
         self.controller.reseed(seed);
     }
 
-    fn act(&mut self, seq: u32, state: &[f32]) -> Result<ActionReply, ErrorKind> {
+    fn act(&mut self, seq: u32, state: &[f32], cap: Option<u8>) -> Result<ActionReply, ErrorKind> {
         let Ok(state) = <&[f32; S]>::try_from(state) else {
             return Err(ErrorKind::StateLength {
                 expected: u8::try_from(S).unwrap_or(u8::MAX),
                 got: u8::try_from(state.len()).unwrap_or(u8::MAX),
             });
         };
-        let start = (self.clock)();
-        let decision = self.controller.act(state, &mut Unlimited);
-        let ticks = (self.clock)().wrapping_sub(start);
+        let declared = self.controller.config.planner.iterations;
+        if let Some(cap) = cap {
+            self.controller.config.planner.iterations = declared.min(u32::from(cap));
+        }
+        let clock = self.clock;
+        let start = clock();
+        let decision = match &mut self.pacer {
+            Some((pacer, ticks)) => self.controller.act(state, &mut pacer.step(*ticks)),
+            None => self.controller.act(state, &mut Unlimited),
+        };
+        let ticks = clock().wrapping_sub(start);
+        self.controller.config.planner.iterations = declared;
         let mut action = Values::new();
         for a in decision.action {
             // A <= MAX_VALUES is checked at compile time (FITS); push cannot fail.

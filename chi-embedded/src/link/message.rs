@@ -32,6 +32,17 @@ pub enum Request {
         /// The state, `S` values.
         state: Values,
     },
+    /// Act in this state with at most `iterations` planner iterations: how a host replays
+    /// a board's step that its deadline cut short (the reply's `iterations`), or plans less
+    /// than the bundle declares. Answered with [`Response::Action`].
+    ActCapped {
+        /// Sequence number, echoed.
+        seq: u32,
+        /// The state, `S` values.
+        state: Values,
+        /// The most iterations to run (the bundle's own count if that is fewer).
+        iterations: u8,
+    },
 }
 
 /// Board to host.

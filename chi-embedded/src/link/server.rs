@@ -15,7 +15,7 @@ pub trait Handler {
     /// Reseeds the controller for a new episode.
     fn reset(&mut self, seed: u64);
     /// Acts in `state`; a state of the wrong length is an error, never a panic.
-    fn act(&mut self, seq: u32, state: &[f32]) -> Result<ActionReply, ErrorKind>;
+    fn act(&mut self, seq: u32, state: &[f32], cap: Option<u8>) -> Result<ActionReply, ErrorKind>;
 }
 
 /// Room for a COBS-encoded [`MAX_FRAME`]-byte message and its zero.
@@ -62,12 +62,21 @@ impl Server {
                 handler.reset(seed);
                 Response::Ready { seq }
             }
-            Request::Act { seq, state } => match handler.act(seq, &state) {
-                Ok(reply) => Response::Action(reply),
-                Err(kind) => Response::Error {
-                    seq: Some(seq),
-                    kind,
-                },
+            Request::Act { seq, state } => Self::action(handler.act(seq, &state, None), seq),
+            Request::ActCapped {
+                seq,
+                state,
+                iterations,
+            } => Self::action(handler.act(seq, &state, Some(iterations)), seq),
+        }
+    }
+
+    fn action(result: Result<ActionReply, ErrorKind>, seq: u32) -> Response {
+        match result {
+            Ok(reply) => Response::Action(reply),
+            Err(kind) => Response::Error {
+                seq: Some(seq),
+                kind,
             },
         }
     }

@@ -171,3 +171,73 @@ proptest! {
         prop_assert_eq!(rest.len(), frames);
     }
 }
+
+/// A board paced to a period shorter than its full plan answers with fewer iterations, and
+/// a host that asks for exactly those (`ActCapped`) gets the same actions bit for bit, on
+/// the cut step and on the steps after it.
+#[test]
+fn a_paced_step_is_replayed_by_its_iteration_count() {
+    use core::sync::atomic::{AtomicU64, Ordering};
+    static NOW: AtomicU64 = AtomicU64::new(0);
+    // Every reading of the clock is 10 ticks after the one before (the handler's own two
+    // readings a step included).
+    let clock = || NOW.fetch_add(10, Ordering::Relaxed);
+    let bundle_bytes = point_mass_bundle::<HE, HP>(PolicyKind::Uncertain);
+    let bundle = Bundle::parse(bundle_bytes.as_bytes()).unwrap();
+    let declared = bundle.header.controller.planner.iterations;
+    assert!(declared >= 2, "the test needs a plan of several iterations");
+    let info = Info::new(&bundle.header, bundle_bytes.as_bytes(), "test");
+    let serve = |handler: &mut ControllerHandler<'_, _, _, _, 2, 2, 7, K>, stream: &[u8]| {
+        let mut server = Server::new();
+        let mut out = Vec::new();
+        for b in stream {
+            if let Some(reply) = server.push(*b, handler) {
+                let mut frame = reply[..reply.len() - 1].to_vec();
+                match decode::<Response>(&mut frame).unwrap() {
+                    Response::Action(a) => out.push(a),
+                    Response::Ready { .. } => {}
+                    other => panic!("{other:?}"),
+                }
+            }
+        }
+        out
+    };
+    let states = [[0.1, 0.2], [0.3, 0.2], [0.5, 0.4]];
+    let mut stream = request(&Request::Reset { seq: 0, seed: 9 });
+    for (i, s) in states.iter().enumerate() {
+        stream.extend(act(i as u32 + 1, s));
+    }
+    // Two checks an iteration (before it, between the two members) at 10 ticks each: a
+    // period of 35 lets the first iteration run and stops the second.
+    let mut controller = Controller::from_bundle(&bundle, PointMassTask::default(), 5);
+    let mut paced = ControllerHandler::new(&mut controller, info.clone(), clock)
+        .paced(crate::budget::Pacer::new(35), clock);
+    let board = serve(&mut paced, &stream);
+    assert!(board.iter().all(|a| a.iterations == 1), "{board:?}");
+
+    let mut stream = request(&Request::Reset { seq: 0, seed: 9 });
+    for (i, (s, a)) in states.iter().zip(&board).enumerate() {
+        stream.extend(request(&Request::ActCapped {
+            seq: i as u32 + 1,
+            state: Values::from_slice(s).unwrap(),
+            iterations: a.iterations,
+        }));
+    }
+    let mut controller = Controller::from_bundle(&bundle, PointMassTask::default(), 5);
+    let mut host = ControllerHandler::new(&mut controller, info.clone(), || 0);
+    let replayed = serve(&mut host, &stream);
+    let bits = |r: &[ActionReply]| -> Vec<Vec<u32>> {
+        r.iter()
+            .map(|a| a.action.iter().map(|x| x.to_bits()).collect())
+            .collect()
+    };
+    assert_eq!(bits(&board), bits(&replayed));
+    // The same host unpaced plans all the declared iterations and acts differently.
+    let mut controller = Controller::from_bundle(&bundle, PointMassTask::default(), 5);
+    let mut full = ControllerHandler::new(&mut controller, info, || 0);
+    let mut stream = request(&Request::Reset { seq: 0, seed: 9 });
+    stream.extend(act(1, &states[0]));
+    let whole = serve(&mut full, &stream);
+    assert_eq!(u32::from(whole[0].iterations), declared);
+    assert_ne!(bits(&whole[..1]), bits(&board[..1]));
+}

@@ -48,6 +48,13 @@ pub struct Args {
     /// twin on the host does, in order.
     #[arg(long, value_name = "N")]
     flood: Option<u64>,
+    /// With --qemu: pace each step to this many SysTick ticks instead of the task's control
+    /// period at 168 MHz (QEMU's tick is 1/0.168 instructions, so the task's own period
+    /// allows far more work there than on a board). The board stops planning with the
+    /// best plan so far when another unit of work would not end in time; the host twin
+    /// replays each step with the iterations the board completed.
+    #[arg(long, value_name = "TICKS", requires = "qemu")]
+    deadline_ticks: Option<u64>,
 }
 
 /// `chi hil` with its bundle read.
@@ -80,7 +87,12 @@ impl Visitor for Hil {
         let (task, config) = bundle.task::<S, A, W>(args.steps)?;
         let bytes = &bundle.bytes;
         let mut env = W::env(&task, &config)?;
-        let (mut board, _qemu) = connect(&args.bundle, args.qemu, args.serial.as_deref())?;
+        let (mut board, _qemu) = connect(
+            &args.bundle,
+            args.qemu,
+            args.deadline_ticks,
+            args.serial.as_deref(),
+        )?;
         let mut twin = Twin::start(&args.bundle)?;
         if let Some(n) = args.flood {
             return flood(
@@ -195,12 +207,13 @@ fn goal<const S: usize, const A: usize, W: World<S, A>>(r: &HilReport) -> String
 fn connect(
     bundle: &Path,
     qemu: bool,
+    deadline_ticks: Option<u64>,
     serial: Option<&Path>,
 ) -> Result<(Client, Option<qemu::Serving>)> {
     if qemu {
         let elf = super::work_dir().join("chi-hil.elf");
         eprintln!("chi: building the hil firmware with {}", bundle.display());
-        firmware::build::build(bundle, firmware::build::Job::Hil, &elf)?;
+        firmware::build::build_paced(bundle, firmware::build::Job::Hil, deadline_ticks, &elf)?;
         let qemu = qemu::Serving::start(&elf, qemu::Clock::Instructions, Duration::from_secs(30))?;
         let reader = qemu.stream.try_clone()?;
         let writer = qemu.stream.try_clone()?;
@@ -247,6 +260,12 @@ fn print_cost(r: &HilReport, qemu: bool, period: f32) -> Result<()> {
         "  {per_step:.0} {unit} per control step (worst {worst:.0}): {:.1} steps/s at 168 MHz, the task's period allows {:.2} M",
         firmware::CORE_HZ / worst.max(1.0),
         firmware::CORE_HZ * f64::from(period) / 1e6
+    );
+    let iterations = |f: fn(u8, u8) -> u8| r.iterations.iter().copied().reduce(f).unwrap_or(0);
+    println!(
+        "  planner iterations a step: {} to {} (the twin replays each step with the board's count)",
+        iterations(u8::min),
+        iterations(u8::max)
     );
     match &r.first_mismatch {
         None => {

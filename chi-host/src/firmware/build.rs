@@ -35,6 +35,18 @@ pub fn firmware_dir() -> PathBuf {
 /// Builds the QEMU firmware (release profile) for `job` with `bundle` in flash, and copies
 /// the ELF to `out` so that runs never see each other's images.
 pub fn build(bundle: &Path, job: Job, out: &Path) -> anyhow::Result<()> {
+    build_paced(bundle, job, None, out)
+}
+
+/// [`build`], the hil job's steps paced to `deadline` SysTick ticks instead of the task's
+/// control period at 168 MHz (under QEMU's `-icount shift=0` a tick is 1/0.168
+/// instructions, so the task's own period allows far more work there than on a board).
+pub fn build_paced(
+    bundle: &Path,
+    job: Job,
+    deadline: Option<u64>,
+    out: &Path,
+) -> anyhow::Result<()> {
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
     let dir = firmware_dir();
     // The image's sizes follow the bundle's header (the firmware's build script); one whose
@@ -42,7 +54,12 @@ pub fn build(bundle: &Path, job: Job, out: &Path) -> anyhow::Result<()> {
     let features = format!("qemu,{}", job.feature());
     let args = ["--no-default-features", "--features", &features];
     let built = dir.join("target/thumbv7em-none-eabihf/release/chi-firmware");
-    cargo_build(&ONE_AT_A_TIME, &dir, &args, bundle, &built, out).map_err(|stderr| {
+    let deadline = deadline.map(|t| t.to_string());
+    let env: Vec<(&str, &str)> = deadline
+        .iter()
+        .map(|t| ("CHI_DEADLINE_TICKS", t.as_str()))
+        .collect();
+    cargo_build(&ONE_AT_A_TIME, &dir, &args, &env, bundle, &built, out).map_err(|stderr| {
         anyhow::anyhow!(
             "firmware build for {} failed (is the thumbv7em-none-eabihf target installed? `cargo xtask setup`):\n{}",
             bundle.display(),
@@ -60,6 +77,7 @@ pub(crate) fn cargo_build(
     lock: &Mutex<()>,
     dir: &Path,
     args: &[&str],
+    env: &[(&str, &str)],
     bundle: &Path,
     built: &Path,
     out: &Path,
@@ -83,15 +101,17 @@ pub(crate) fn cargo_build(
     let bundle = bundle
         .canonicalize()
         .map_err(|e| format!("bundle {}: {e}", bundle.display()))?;
-    cargo_release(dir, args, Some(&bundle))?;
+    cargo_release(dir, args, env, Some(&bundle))?;
     copy_out(built, out).map_err(|e| format!("{e:#}"))
 }
 
 /// `cargo build --quiet --release ARGS` of the crate in `dir`, with `CHI_BUNDLE` naming
-/// `bundle` if given; cargo's messages if it fails.
+/// `bundle` if given and the build settings `env` (`CHI_DEADLINE_TICKS` from no other
+/// place); cargo's messages if it fails.
 pub(crate) fn cargo_release(
     dir: &Path,
     args: &[&str],
+    env: &[(&str, &str)],
     bundle: Option<&Path>,
 ) -> Result<(), String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -101,7 +121,9 @@ pub(crate) fn cargo_release(
         .args(args)
         .current_dir(dir)
         // A host-side RUSTFLAGS (e.g. from a CI job) must not reach these builds.
-        .env_remove("RUSTFLAGS");
+        .env_remove("RUSTFLAGS")
+        .env_remove("CHI_DEADLINE_TICKS")
+        .envs(env.iter().copied());
     if let Some(bundle) = bundle {
         command.env("CHI_BUNDLE", bundle);
     }

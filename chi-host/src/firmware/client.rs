@@ -154,10 +154,27 @@ impl Client {
 
     /// The board's action for `state`.
     pub fn act(&mut self, state: &[f32]) -> anyhow::Result<ActionReply> {
+        self.act_within(state, None)
+    }
+
+    /// [`Client::act`] with at most `iterations` planner iterations when given: how a twin
+    /// replays a board's step that its deadline cut short.
+    pub fn act_within(
+        &mut self,
+        state: &[f32],
+        iterations: Option<u8>,
+    ) -> anyhow::Result<ActionReply> {
         let seq = self.next_seq();
         let state = Values::from_slice(state)
             .map_err(|_| anyhow!("a state has at most {} values", link::MAX_VALUES))?;
-        self.send(&Request::Act { seq, state })?;
+        self.send(&match iterations {
+            None => Request::Act { seq, state },
+            Some(iterations) => Request::ActCapped {
+                seq,
+                state,
+                iterations,
+            },
+        })?;
         match self.reply_to(seq).with_context(|| format!("act {seq}"))? {
             Response::Action(reply) if reply.seq == seq => Ok(reply),
             Response::Error { seq: s, kind } => {

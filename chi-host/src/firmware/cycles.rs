@@ -32,7 +32,7 @@ pub fn library() -> anyhow::Result<PathBuf> {
     }
     let target = dir.join("../../target/cycles");
     let target_arg = target.to_string_lossy();
-    super::build::cargo_release(&dir, &["--target-dir", &target_arg], None)
+    super::build::cargo_release(&dir, &["--target-dir", &target_arg], &[], None)
         .map_err(|stderr| anyhow!("building the cycle model failed:\n{stderr}"))?;
     Ok(target.join("release/libchi_cycles.so"))
 }

@@ -155,6 +155,11 @@ impl Generator {
                 seq: self.next_seq(),
                 seed: u64::from(self.rng.next_u32()),
             },
+            2 => Request::ActCapped {
+                seq: self.next_seq(),
+                state: self.state(),
+                iterations: self.below(4) as u8,
+            },
             _ => Request::Act {
                 seq: self.next_seq(),
                 state: self.state(),
@@ -268,7 +273,9 @@ impl Generator {
                 let request = self.valid_request();
                 let seq = match &request {
                     Request::Hello => None,
-                    Request::Reset { seq, .. } | Request::Act { seq, .. } => Some(*seq),
+                    Request::Reset { seq, .. }
+                    | Request::Act { seq, .. }
+                    | Request::ActCapped { seq, .. } => Some(*seq),
                 };
                 let at = batch.replies;
                 push(&mut batch, &frame(&request)?);

@@ -60,8 +60,9 @@ pub fn check_runs(client: &mut Client, bundle: &[u8], who: &str) -> anyhow::Resu
 fn action<const A: usize>(
     client: &mut Client,
     state: &[f32],
+    iterations: Option<u8>,
 ) -> anyhow::Result<([f32; A], u32, u8)> {
-    let reply = client.act(state)?;
+    let reply = client.act_within(state, iterations)?;
     let got = <[f32; A]>::try_from(reply.action.as_slice())
         .map_err(|_| anyhow!("{} action values, not {A}", reply.action.len()))?;
     Ok((got, reply.ticks, reply.iterations))
@@ -130,13 +131,15 @@ struct Hil<'c> {
 
 impl<const S: usize, const A: usize> Driver<S, A> for Hil<'_> {
     fn act(&mut self, step: u32, state: &[f32; S]) -> anyhow::Result<[f32; A]> {
-        let (got, ticks, iterations) = action::<A>(self.board, state)
+        let (got, ticks, iterations) = action::<A>(self.board, state, None)
             .map_err(|e| e.context(format!("the board at step {step}")))?;
         let report = &mut self.report;
         report.ticks.push(ticks);
         report.iterations.push(iterations);
         if let Some(r) = self.reference.as_mut() {
-            let (want, _, _) = action::<A>(r, state)
+            // Asked for the iterations the board completed: a board paced to its period
+            // may stop planning early, and then acts as a controller of that many does.
+            let (want, _, _) = action::<A>(r, state, Some(iterations))
                 .map_err(|e| e.context(format!("the reference at step {step}")))?;
             if got.map(f32::to_bits) != want.map(f32::to_bits) {
                 report.mismatches += 1;

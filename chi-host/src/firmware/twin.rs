@@ -44,6 +44,7 @@ pub fn executable(bundle: &Path) -> anyhow::Result<PathBuf> {
         &ONE_AT_A_TIME,
         &twin_dir(),
         &["--target-dir", &target],
+        &[],
         &sizes_bundle,
         &twin_dir().join("../../target/twin/release/chi-twin"),
         &exe,
