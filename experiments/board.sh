@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One row per CHI run of runs/<experiment>: its int8 bundle on the firmware in QEMU. Each run
 # is exported with the board's planner (one Eq. 4 iteration, each sample through one member,
-# K compiled into the firmware) and `chi hil --qemu` plays EPISODES point-mass episodes with
+# K fitted into the task's period on the STM32F405 by the cost model and compiled into the
+# firmware) and `chi hil --qemu` plays EPISODES point-mass episodes with
 # every action from the board, checked bit for bit against the host; the row gives the
 # board's goal rate, mean goal step, return, the host's CHI at K = 500 on the same episodes,
 # the normalised return (random policy 0, host 1) and instructions per control step.

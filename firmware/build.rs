@@ -91,10 +91,23 @@ fn build() -> Result<(), String> {
     }
     fs::write(out.join("bundle.chib"), &bytes).map_err(|e| format!("bundle.chib: {e}"))?;
     // The macro is used from the binary, so the library exports it.
-    let source = generated.source.replace(
+    let mut source = generated.source.replace(
         "macro_rules! builtin_task",
         "#[macro_export]\nmacro_rules! builtin_task",
     );
+    // The step's cost on the F405 (`chi_embedded::cost`), which the hil job checks against
+    // its task's control period when it is compiled (the task is a type only the binary
+    // names, so the check cannot be made here).
+    let cost = chi_embedded::cost::StepCost::of(&generated.header);
+    let iterations = generated.header.controller.planner.iterations;
+    source.push_str(&format!(
+        "\n/// Estimated cycles of the amortised phase on the STM32F405 (`chi_embedded::cost`).\n\
+         pub const AMORTISE_CYCLES: f32 = {:.1};\n\
+         /// Estimated cycles of a step that plans all the bundle's iterations.\n\
+         pub const FULL_STEP_CYCLES: f32 = {:.1};\n",
+        cost.amortise,
+        cost.with_iterations(iterations)
+    ));
     fs::write(out.join("sizes.rs"), source).map_err(|e| format!("sizes.rs: {e}"))?;
     Ok(())
 }

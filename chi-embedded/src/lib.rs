@@ -62,6 +62,7 @@ pub mod checksum;
 pub mod codegen;
 pub mod controller;
 pub mod controller_config;
+pub mod cost;
 pub mod dynamics;
 pub mod ensemble;
 pub mod envs;

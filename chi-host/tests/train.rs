@@ -153,8 +153,28 @@ fn cli_trains_exports_and_the_board_controller_accepts_the_bundles() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let run = out.join("chi-seed3");
     assert_eq!(rows(&run).len(), 3);
+    // By default the board's step is fitted into nine tenths of the task's period on the
+    // STM32F405 (the cost model): the board preset's K = 24 becomes fewer samples.
     let o = Command::new(chi)
-        .args(["export", "--run"])
+        .args(["export", "--no-check", "--run"])
+        .arg(&run)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let bytes = chi_host::bundle_file::read(&run.join("bundle-int8.chib")).unwrap();
+    let header = chi_embedded::bundle::inspect(bytes.as_bytes()).unwrap();
+    let cost = chi_embedded::cost::StepCost::of(&header)
+        .with_iterations(header.controller.planner.iterations);
+    assert!(cost <= 0.9 * 0.01 * 168e6, "{cost} cycles");
+    assert!(header.dims.samples < 24, "{:?}", header.dims);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("exporting K ="),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // K asked for is exported as asked (the board paces the step to its period).
+    let o = Command::new(chi)
+        .args(["export", "--samples", "24", "--run"])
         .arg(&run)
         .output()
         .unwrap();

@@ -22,6 +22,15 @@ const CORE_HZ: f32 = 168_000_000.0;
 
 /// The deadline of a step in ticks: the build's, or the task's control period.
 fn period_ticks<T: Task<S, A>>() -> u64 {
+    // A bundle whose amortised phase alone outlasts the period could never act in time (the
+    // planner's iterations are paced, the amortised phase is not): refused when the
+    // firmware is compiled for the task.
+    const {
+        assert!(
+            crate::sizes::AMORTISE_CYCLES <= T::CONTROL_PERIOD * CORE_HZ,
+            "the bundle's amortised phase alone does not fit the task's control period on a 168 MHz Cortex-M4 (chi_embedded::cost): export smaller networks or a shorter horizon"
+        );
+    }
     DEADLINE_TICKS.unwrap_or((T::CONTROL_PERIOD * CORE_HZ) as u64)
 }
 

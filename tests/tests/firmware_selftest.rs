@@ -225,6 +225,21 @@ fn bundles_the_firmware_cannot_take_are_refused_at_build_time() {
             && err.contains("128 KB available"),
         "{err}"
     );
+    // The hil job (real time) refuses a bundle whose amortised phase alone outlasts the
+    // point mass's 10 ms: 128-wide int8 networks, about 2.5 M cycles at 168 MHz.
+    let wide = point_mass_spec(128, 128, PolicyKind::Uncertain).quantised();
+    let path = tmp("too-slow.chib");
+    std::fs::write(&path, wide.encode().unwrap().as_bytes()).unwrap();
+    let cost = chi_embedded::cost::StepCost::of(&wide.header);
+    assert!(cost.amortise > 1.68e6, "{cost:?}");
+    let err = format!(
+        "{:#}",
+        build::build(&path, build::Job::Hil, &tmp("too-slow.elf")).unwrap_err()
+    );
+    assert!(
+        err.contains("amortised phase alone does not fit the task's control period"),
+        "{err}"
+    );
     let mut foreign = point_mass_spec(8, 8, PolicyKind::Uncertain);
     foreign.header.task = chi_embedded::task::TaskRecord::new("dc-motor", 1, &[]).unwrap();
     let err = build_err("foreign-task", &foreign);

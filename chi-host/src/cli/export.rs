@@ -3,7 +3,10 @@
 use std::path::PathBuf;
 
 use anyhow::{Result, bail};
+use chi_embedded::bundle::owned::BundleSpec;
+use chi_embedded::cost::{StepCost, period_cycles};
 use chi_embedded::planner::Propagation;
+use chi_embedded::task::Task;
 use chi_host::tasks::Visitor;
 use chi_host::train::Run;
 use chi_host::world::World;
@@ -57,6 +60,12 @@ impl Visitor for Args {
         } else {
             planner.propagation = Propagation::AllMembers;
         }
+        let period = <W::Task as Task<S, A>>::CONTROL_PERIOD;
+        fit_period(
+            &mut spec,
+            period,
+            (self.iterations.is_some(), self.samples.is_some()),
+        )?;
         let int8 = spec.quantised();
         let (bf, bq) = (spec.encode()?, int8.encode()?);
         let (pf, pq) = (out.join("bundle-f32.chib"), out.join("bundle-int8.chib"));
@@ -78,6 +87,18 @@ impl Visitor for Args {
             pq.display(),
             bq.len()
         );
+        for (name, s) in [("f32", &spec), ("int8", &int8)] {
+            let cost = StepCost::of(&s.header);
+            let iterations = s.header.controller.planner.iterations;
+            println!(
+                "  {name}: about {:.2} M cycles a step on the STM32F405 ({:.2} M amortised + {iterations} x {:.2} M planning; chi_embedded::cost), {:.1} steps/s at 168 MHz against the task's {:.0}",
+                cost.with_iterations(iterations) / 1e6,
+                cost.amortise / 1e6,
+                cost.iteration / 1e6,
+                chi_embedded::cost::CORE_HZ / cost.with_iterations(iterations),
+                1.0 / period
+            );
+        }
         print!("{}", chi_host::export::quantisation_table(&spec, &int8));
         if self.no_check {
             return Ok(());
@@ -91,4 +112,68 @@ impl Visitor for Args {
         );
         Ok(())
     }
+}
+
+/// The share of the period a fitted step may use: the cost model was within 6% of the
+/// cycle model on bundles it was not fitted to, and a step that overruns its estimate
+/// loses its last iteration to the board's pacing.
+const PERIOD_SHARE: f64 = 0.9;
+
+/// Fits the int8 bundle's step (what the board runs) into nine tenths of the task's
+/// `period` on the STM32F405 by the cost model ([`StepCost`]): unless asked for
+/// (`given`: iterations, samples), as many iterations as fit, down to one, then as few
+/// samples as make one fit. What is asked for and does not fit is exported with a warning
+/// (the board paces its steps, so it stops planning in time); an amortised phase that alone
+/// outlasts the period is refused, saying what it costs.
+fn fit_period(spec: &mut BundleSpec, period: f32, given: (bool, bool)) -> Result<()> {
+    let budget = PERIOD_SHARE * period_cycles(period);
+    let cost = |spec: &BundleSpec| StepCost::of(&spec.quantised().header);
+    let first = cost(spec);
+    let Some(mut fit) = first.iterations_within(budget) else {
+        bail!(
+            "the board cannot act within the task's {:.1} ms period: its amortised phase alone is about {:.2} M cycles at 168 MHz ({:.2} M allowed); train smaller networks (the board preset) or a shorter horizon",
+            period * 1e3,
+            first.amortise / 1e6,
+            budget / 1e6
+        );
+    };
+    let (iterations_given, samples_given) = given;
+    let wanted = spec.header.controller.planner.iterations;
+    if wanted > fit && !iterations_given && fit > 0 {
+        eprintln!(
+            "chi: {wanted} iterations would take about {:.2} M cycles a step on the board, over {:.2} M (nine tenths of the task's period): exporting {fit}",
+            first.with_iterations(wanted) / 1e6,
+            budget / 1e6
+        );
+        spec.header.controller.planner.iterations = fit;
+    }
+    // The iterations the samples must make room for: the ones asked for, else one.
+    let needed = if iterations_given { wanted } else { 1 };
+    if fit < needed && !samples_given {
+        // Fewer samples: the rollouts' cost is proportional to K. Whole shares of the
+        // members, at least one each.
+        let dims = spec.header.dims;
+        let members = dims.members.max(1);
+        let room = (budget - first.amortise) / (first.iteration.max(1.0) * f64::from(needed));
+        let k = ((f64::from(dims.samples) * room) as u32 / members) * members;
+        if k >= members.max(2) {
+            eprintln!(
+                "chi: {needed} iteration(s) of K = {} would take about {:.2} M cycles a step on the board, over {:.2} M: exporting K = {k}",
+                dims.samples,
+                first.with_iterations(needed) / 1e6,
+                budget / 1e6
+            );
+            spec.header.dims.samples = k;
+            fit = cost(spec).iterations_within(budget).unwrap_or(0);
+        }
+    }
+    let now = spec.header.controller.planner.iterations;
+    if now > fit {
+        eprintln!(
+            "chi: warning: {now} iterations take about {:.2} M cycles a step on the board, over {:.2} M (nine tenths of the task's period); the board stops planning when its period runs out (after about {fit})",
+            cost(spec).with_iterations(now) / 1e6,
+            budget / 1e6
+        );
+    }
+    Ok(())
 }
