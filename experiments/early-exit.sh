@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The early exit: CHI on the point mass (board preset) with SAC's temperature fixed (the
 # paper's alpha = 0.2) and tuned towards -2 nats (minus the two actions), the latter with the
-# exit at its default threshold and with it off (planning every step). Resumable.
+# exit at its default threshold and with it off (planning every step), and towards -6 nats.
+# Resumable: re-running continues every run from its checkpoint (finished runs are kept).
 #
 #   experiments/early-exit.sh [episodes] [parallel] [seeds]
 #       (default 100 episodes, 1 at a time, seeds "0 1 2"); runs in runs/early-exit/
-#   experiments/summary.sh runs/early-exit/fixed   # and tuned, tuned-no-exit
+#   writes experiments/early-exit-point-mass.csv (one row a run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 episodes=${1:-100}
@@ -17,3 +18,16 @@ printf '[chi]\nearly_exit_sigma = 0.0\n' > "$out/no-exit.toml"
 AGENTS=chi experiments/compare.sh point-mass "$seeds" "$episodes" "$parallel" "$out/fixed" --preset board
 AGENTS=chi experiments/compare.sh point-mass "$seeds" "$episodes" "$parallel" "$out/tuned" --preset board --target-entropy -2
 AGENTS=chi experiments/compare.sh point-mass "$seeds" "$episodes" "$parallel" "$out/tuned-no-exit" --preset board --target-entropy -2 --config "$out/no-exit.toml"
+AGENTS=chi experiments/compare.sh point-mass "$seeds" "$episodes" "$parallel" "$out/tuned-6" --preset board --target-entropy -6
+# One row a run: the exit's share of training steps (all, last 10 episodes), the amortised
+# first action's std and the planner iterations a step, and the returns.
+{
+  echo "variant,seed,return_last10,return_mean_all,exit_share_all,exit_share_last10,amortised_std_last10,iterations_mean"
+  for v in fixed tuned tuned-no-exit tuned-6; do
+    for f in "$out/$v"/chi-seed*/metrics.csv; do
+      awk -F, -v v="$v" 'NR > 1 { n++; ee += $11; it += $12; r += $5; seed = $2
+          if (n > 90) { l += $5; le += $11; s += $10; k++ } }
+        END { printf "%s,%s,%.3f,%.3f,%.4f,%.4f,%.4f,%.3f\n", v, seed, l / k, r / n, ee / n, le / k, s / k, it / n }' "$f"
+    done
+  done
+} > experiments/early-exit-point-mass.csv

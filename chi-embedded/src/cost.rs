@@ -32,41 +32,31 @@ struct Rates {
     per_step: f64,
 }
 
-/// The rollouts' rates. A sample-step's own work beside its member's layers (its Gaussian
-/// draws and squashing, the state update, the reward) is the second figure.
-///
-/// Fitted exactly to two cycle-model runs per precision (`chi bench --qemu`, the reference
-/// bundles of `cargo xtask size`): the point mass (K = 24, E = 2, all members, I = 4,
-/// 32 wide: 7.04 M cycles an iteration in f32, 3.67 M in int8) and Half-Cheetah (K = 128,
-/// one member a sample, I = 1, 64 wide: 77.6 M and 35.2 M).
-const fn rollout_rates(precision: Precision) -> Rates {
-    match precision {
-        Precision::F32 => Rates {
-            per_mac: 7.71,
-            per_step: 3664.0,
-        },
-        Precision::I8 => Rates {
-            per_mac: 3.33,
-            per_step: 3455.0,
-        },
-    }
+/// The two phases of a step, which run their layers differently.
+#[derive(Clone, Copy)]
+enum Phase {
+    /// The planner's rollouts, many samples a layer. A rollout step's own work beside its
+    /// member's layers (its Gaussian draws and squashing, the state update, the reward) is
+    /// the per-step figure.
+    Rollouts,
+    /// The amortised phase: one sample, so every layer unpacks its weights for one input;
+    /// each of its `H` steps also takes the squashed Gaussian's moments by quadrature.
+    Amortise,
 }
 
-/// The amortised phase's rates: one sample, so every layer unpacks its weights for one
-/// input; each of its `H` steps also takes the squashed Gaussian's moments by quadrature
-/// (the second figure). Fitted to the same two runs (0.42 M and 2.28 M cycles in f32,
-/// 0.28 M and 1.24 M in int8).
-const fn amortise_rates(precision: Precision) -> Rates {
-    match precision {
-        Precision::F32 => Rates {
-            per_mac: 8.15,
-            per_step: 13_656.0,
-        },
-        Precision::I8 => Rates {
-            per_mac: 4.24,
-            per_step: 15_533.0,
-        },
-    }
+/// The rates of `phase` at `precision`, fitted exactly to two cycle-model runs per precision
+/// (`chi bench --qemu`, the reference bundles of `cargo xtask size`): the point mass (K = 24,
+/// E = 2, all members, I = 4, 32 wide: 7.04 M cycles an iteration in f32, 3.67 M in int8;
+/// amortised 0.42 M and 0.28 M) and Half-Cheetah (K = 128, one member a sample, I = 1, 64
+/// wide: 77.6 M and 35.2 M; amortised 2.28 M and 1.24 M).
+const fn rates(phase: Phase, precision: Precision) -> Rates {
+    let (per_mac, per_step) = match (phase, precision) {
+        (Phase::Rollouts, Precision::F32) => (7.71, 3664.0),
+        (Phase::Rollouts, Precision::I8) => (3.33, 3455.0),
+        (Phase::Amortise, Precision::F32) => (8.15, 13_656.0),
+        (Phase::Amortise, Precision::I8) => (4.24, 15_533.0),
+    };
+    Rates { per_mac, per_step }
 }
 
 impl StepCost {
@@ -91,9 +81,9 @@ impl StepCost {
             Propagation::AllMembers => k * e,
             Propagation::OnePerSample => k,
         };
-        let r = rollout_rates(header.precision);
+        let r = rates(Phase::Rollouts, header.precision);
         let iteration = r.per_mac * rollouts * (h * member + value) + r.per_step * rollouts * h;
-        let m = amortise_rates(header.precision);
+        let m = rates(Phase::Amortise, header.precision);
         let amortise = m.per_mac * h * (policy + e * member) + m.per_step * h;
         Self {
             amortise,

@@ -34,7 +34,10 @@ fn the_cycle_model_times_the_bench_and_the_cost_estimate_follows_it() {
         "mnemonics the model has no timing for: {:?}",
         cycles.unknown
     );
-    assert_eq!(report.planned_steps, report.steps, "the planner runs every step");
+    assert_eq!(
+        report.planned_steps, report.steps,
+        "the planner runs every step"
+    );
     let step = Cycles::mean(&cycles.steps);
     // The model's instructions in the marked spans are the ones SysTick counted (QEMU's
     // -icount: 0.168 ticks an instruction), to within the marks' own few instructions.

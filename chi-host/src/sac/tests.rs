@@ -60,7 +60,14 @@ fn terminal_transitions_do_not_bootstrap() {
 /// mean action must move to 0.5.
 #[test]
 fn learns_a_one_step_bandit() {
-    let config = bandit_config();
+    let (sac, mut rng) = trained_on_bandit(bandit_config());
+    let a = sac.act(&[0.0], true, &mut rng).unwrap()[0];
+    assert!((a - 0.5).abs() < 0.15, "mode {a}");
+}
+
+/// SAC after 1500 updates on a one-step bandit whose best action is 0.5 (reward
+/// `-4 (a - 0.5)^2` for uniform actions), and the random stream after them.
+fn trained_on_bandit(config: SacConfig) -> (Sac, ChiRng) {
     let mut sac = Sac::new(config, 1, 1, 0).unwrap();
     let mut rng = ChiRng::new(1);
     let mut buffer = ReplayBuffer::new(1, 1, 10_000);
@@ -72,8 +79,7 @@ fn learns_a_one_step_bandit() {
         let batch = buffer.sample(config.batch, &mut rng);
         sac.update(&batch, &mut rng).unwrap();
     }
-    let a = sac.act(&[0.0], true, &mut rng).unwrap()[0];
-    assert!((a - 0.5).abs() < 0.15, "mode {a}");
+    (sac, rng)
 }
 
 /// With the temperature tuned to a low target entropy the policy narrows where the bandit
@@ -82,22 +88,11 @@ fn learns_a_one_step_bandit() {
 #[test]
 fn tuned_temperature_narrows_the_policy() {
     let std_after = |target_entropy: Option<f64>| {
-        let config = SacConfig {
+        let (sac, mut rng) = trained_on_bandit(SacConfig {
             alpha: 0.2,
             target_entropy,
             ..bandit_config()
-        };
-        let mut sac = Sac::new(config, 1, 1, 0).unwrap();
-        let mut rng = ChiRng::new(1);
-        let mut buffer = ReplayBuffer::new(1, 1, 10_000);
-        for _ in 0..2000 {
-            let a = rng.symmetric_uniform();
-            buffer.push(&[0.0], &[a], -(a - 0.5) * (a - 0.5) * 4.0, &[0.0], true);
-        }
-        for _ in 0..1500 {
-            let batch = buffer.sample(config.batch, &mut rng);
-            sac.update(&batch, &mut rng).unwrap();
-        }
+        });
         let mode = sac.act(&[0.0], true, &mut rng).unwrap()[0];
         let out = sac.actor.infer(&[0.0], 1);
         let (_, log_std, _) = sac.split_actor_output(&out);
