@@ -11,7 +11,8 @@ episodes=${1:-3}
 chi=./target/release/chi
 echo "variant,seed,samples,instructions_mean,instructions_worst,estimated_cycles,normalised_return,board_return,host_return"
 for v in fixed tuned; do
-  for run in runs/early-exit/$v/chi-seed*; do
+  for run in runs/early-exit/$v/chi-seed*/; do
+    run=${run%/}
     seed=${run##*seed}
     for k in fit 24; do
       out=$run/export-$k

@@ -77,3 +77,5 @@ pub mod rng;
 pub mod sanitise;
 pub mod task;
 pub mod value;
+#[cfg(feature = "nalgebra")]
+pub mod vector;

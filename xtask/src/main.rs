@@ -364,7 +364,7 @@ fn test() -> Result<()> {
         "-p",
         "chi-embedded",
         "--features",
-        "defmt,cortex-m4",
+        "defmt,cortex-m4,nalgebra",
         "--target",
         BOARD_TARGET,
         "--",
