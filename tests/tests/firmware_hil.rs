@@ -190,6 +190,40 @@ fn a_board_with_other_weights_is_refused_by_the_host() {
     assert!(err.to_string().contains("the board runs bundle"), "{err:#}");
 }
 
+/// Requests sent back to back, before the board has answered the first (a host that
+/// pipelines its states): every one is answered, in order, each action the host twin's for
+/// the same state.
+#[test]
+fn pipelined_requests_are_answered_in_order() {
+    let mut spec = point_mass_spec(HE, HP, PolicyKind::Uncertain).quantised();
+    spec.header.seed = 5;
+    let bytes = spec.encode().unwrap();
+    let (_serving, mut client) = serve("hil-pipelined-i8", bytes.as_bytes());
+    let mut twin = twin_with("hil-pipelined-i8", bytes.as_bytes());
+    client.hello(Duration::from_secs(20)).unwrap();
+    client.reset(3).unwrap();
+    twin.client.reset(3).unwrap();
+    let states: Vec<[f32; 2]> = (0..6).map(|i| [0.1 * i as f32, 0.3]).collect();
+    let mut burst = Vec::new();
+    for (i, s) in states.iter().enumerate() {
+        burst.extend(frame(&act(500 + i as u32, s)));
+    }
+    client.send_raw(&burst).unwrap();
+    for (i, s) in states.iter().enumerate() {
+        let reply = client.receive(Duration::from_secs(30)).unwrap();
+        let Response::Action(got) = reply else {
+            panic!("request {i}: {reply:?}")
+        };
+        assert_eq!(got.seq, 500 + i as u32, "answered in order");
+        let want = twin.client.act(s).unwrap();
+        assert_eq!(
+            got.action.iter().map(|a| a.to_bits()).collect::<Vec<_>>(),
+            want.action.iter().map(|a| a.to_bits()).collect::<Vec<_>>(),
+            "request {i}"
+        );
+    }
+}
+
 /// A deadline shorter than a full plan (four Eq. 4 iterations of the uncertain point-mass
 /// bundle, about 1.5 M ticks in QEMU): every step returns within it, some stop planning
 /// early, and each action is the host's with the iterations the board completed, bit for
