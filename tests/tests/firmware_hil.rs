@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use chi_e2e::{Job, build_paced_with, build_with, twin_with};
+use chi_embedded::bundle::owned::BundleSpec;
 use chi_embedded::bundle::testing::{PolicyKind, point_mass_spec};
 use chi_embedded::envs::point_mass::PointMassTask;
 use chi_embedded::link::{self, ErrorKind, MAX_FRAME, Request, Response, Values};
@@ -35,6 +36,14 @@ fn serve_paced(name: &str, bytes: &[u8], deadline: Option<u64>) -> (Serving, Cli
     (serving, client)
 }
 
+/// The uncertain point-mass policy in int8 (the planner runs on every step), its run's seed
+/// `seed`.
+fn uncertain_int8(seed: u64) -> BundleSpec {
+    let mut spec = point_mass_spec(HE, HP, PolicyKind::Uncertain).quantised();
+    spec.header.seed = seed;
+    spec
+}
+
 fn frame(request: &Request) -> Vec<u8> {
     let (mut scratch, mut out) = ([0u8; MAX_FRAME], [0u8; MAX_FRAME + 4]);
     link::encode(request, &mut scratch, &mut out)
@@ -52,8 +61,7 @@ fn act(seq: u32, state: &[f32]) -> Request {
 #[test]
 fn board_over_usart_acts_as_the_host_and_survives_bad_frames() {
     // An uncertain int8 policy, so the planner runs on every step.
-    let mut spec = point_mass_spec(HE, HP, PolicyKind::Uncertain).quantised();
-    spec.header.seed = 21;
+    let spec = uncertain_int8(21);
     let bytes = spec.encode().unwrap();
     let (serving, mut client) = serve("hil-uncertain-i8", bytes.as_bytes());
     let mut twin = twin_with("hil-uncertain-i8", bytes.as_bytes());
@@ -195,8 +203,7 @@ fn a_board_with_other_weights_is_refused_by_the_host() {
 /// the same state.
 #[test]
 fn pipelined_requests_are_answered_in_order() {
-    let mut spec = point_mass_spec(HE, HP, PolicyKind::Uncertain).quantised();
-    spec.header.seed = 5;
+    let spec = uncertain_int8(5);
     let bytes = spec.encode().unwrap();
     let (_serving, mut client) = serve("hil-pipelined-i8", bytes.as_bytes());
     let mut twin = twin_with("hil-pipelined-i8", bytes.as_bytes());
@@ -231,8 +238,7 @@ fn pipelined_requests_are_answered_in_order() {
 #[test]
 fn a_deadline_shorter_than_a_plan_holds_and_returns_the_last_complete_refit() {
     const DEADLINE: u64 = 600_000;
-    let mut spec = point_mass_spec(HE, HP, PolicyKind::Uncertain).quantised();
-    spec.header.seed = 21;
+    let spec = uncertain_int8(21);
     let declared = spec.header.controller.planner.iterations;
     let bytes = spec.encode().unwrap();
     let (_serving, mut client) = serve_paced("hil-paced-i8", bytes.as_bytes(), Some(DEADLINE));
