@@ -33,8 +33,8 @@ pub use reader::FrameReader;
 pub use server::{Handler, Server};
 
 /// Version of this protocol; [`Info`] carries it so a host can refuse a board it does not
-/// speak to.
-pub const PROTOCOL_VERSION: u16 = 1;
+/// speak to. 2: [`Request::ActCapped`].
+pub const PROTOCOL_VERSION: u16 = 2;
 
 /// Most values in a state or action a message carries (Half-Cheetah has 17 and 6).
 pub const MAX_VALUES: usize = 32;
