@@ -102,9 +102,9 @@ fn build() -> Result<(), String> {
     let iterations = generated.header.controller.planner.iterations;
     source.push_str(&format!(
         "\n/// Estimated cycles of the amortised phase on the STM32F405 (`chi_embedded::cost`).\n\
-         pub const AMORTISE_CYCLES: f32 = {:.1};\n\
+         pub const AMORTISE_CYCLES: f64 = {:.1};\n\
          /// Estimated cycles of a step that plans all the bundle's iterations.\n\
-         pub const FULL_STEP_CYCLES: f32 = {:.1};\n",
+         pub const FULL_STEP_CYCLES: f64 = {:.1};\n",
         cost.amortise,
         cost.with_iterations(iterations)
     ));

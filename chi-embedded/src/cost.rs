@@ -110,9 +110,10 @@ impl StepCost {
 /// The F405's core clock, cycles a second.
 pub const CORE_HZ: f64 = 168e6;
 
-/// Cycles a step may take within a task's control period of `seconds`.
-pub fn period_cycles(seconds: f32) -> f64 {
-    f64::from(seconds) * CORE_HZ
+/// Cycles a step may take within a task's control period of `seconds` (a const fn, so a
+/// firmware can check a bundle against its task's period when it is compiled).
+pub const fn period_cycles(seconds: f32) -> f64 {
+    seconds as f64 * CORE_HZ
 }
 
 #[cfg(test)]

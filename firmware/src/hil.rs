@@ -5,6 +5,7 @@
 //! ran, so the host can replay the step.
 
 use chi_embedded::budget::Pacer;
+use chi_embedded::cost::period_cycles;
 use chi_embedded::link::{ControllerHandler, Info, Server};
 use chi_embedded::task::Task;
 
@@ -14,24 +15,22 @@ use crate::{board, bundle, exit, marks};
 
 include!(concat!(env!("OUT_DIR"), "/deadline.rs"));
 
-/// The core clock SysTick counts at on a board (168 MHz, `board::clock`). Under QEMU with
-/// `-icount shift=0` a tick is 1/0.168 instructions instead, so the task's period allows
-/// far more work in QEMU than on a board: tests that want a tight deadline there set
+/// The deadline of a step in ticks: the build's, or the task's control period in core cycles
+/// (SysTick counts the 168 MHz core clock on a board, `board::clock`). Under QEMU with
+/// `-icount shift=0` a tick is 1/0.168 instructions instead, so the task's period allows far
+/// more work in QEMU than on a board: tests that want a tight deadline there set
 /// `CHI_DEADLINE_TICKS`.
-const CORE_HZ: f32 = 168_000_000.0;
-
-/// The deadline of a step in ticks: the build's, or the task's control period.
 fn period_ticks<T: Task<S, A>>() -> u64 {
     // A bundle whose amortised phase alone outlasts the period could never act in time (the
     // planner's iterations are paced, the amortised phase is not): refused when the
     // firmware is compiled for the task.
     const {
         assert!(
-            crate::sizes::AMORTISE_CYCLES <= T::CONTROL_PERIOD * CORE_HZ,
+            crate::sizes::AMORTISE_CYCLES <= period_cycles(T::CONTROL_PERIOD),
             "the bundle's amortised phase alone does not fit the task's control period on a 168 MHz Cortex-M4 (chi_embedded::cost): export smaller networks or a shorter horizon"
         );
     }
-    DEADLINE_TICKS.unwrap_or((T::CONTROL_PERIOD * CORE_HZ) as u64)
+    DEADLINE_TICKS.unwrap_or(period_cycles(T::CONTROL_PERIOD) as u64)
 }
 
 pub fn run<T: Task<S, A>>(

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Result, bail};
+use chi_embedded::bundle::Precision;
 use chi_embedded::bundle::owned::BundleSpec;
 use chi_embedded::cost::{StepCost, period_cycles};
 use chi_embedded::planner::Propagation;
@@ -127,7 +128,12 @@ const PERIOD_SHARE: f64 = 0.9;
 /// outlasts the period is refused, saying what it costs.
 fn fit_period(spec: &mut BundleSpec, period: f32, given: (bool, bool)) -> Result<()> {
     let budget = PERIOD_SHARE * period_cycles(period);
-    let cost = |spec: &BundleSpec| StepCost::of(&spec.quantised().header);
+    // The int8 bundle's header is this one's with its precision: no need to quantise.
+    let cost = |spec: &BundleSpec| {
+        let mut header = spec.header.clone();
+        header.precision = Precision::I8;
+        StepCost::of(&header)
+    };
     let first = cost(spec);
     let Some(mut fit) = first.iterations_within(budget) else {
         bail!(

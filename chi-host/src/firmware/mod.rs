@@ -29,7 +29,7 @@ pub mod twin;
 pub const TICKS_PER_INSTRUCTION: f64 = 0.168;
 
 /// The STM32F405's core clock: a tick is a cycle on the board.
-pub const CORE_HZ: f64 = 168.0e6;
+pub const CORE_HZ: f64 = chi_embedded::cost::CORE_HZ;
 
 /// Instructions that `ticks` SysTick ticks stand for under `-icount shift=0`.
 pub fn instructions(ticks: u64) -> f64 {
