@@ -130,7 +130,7 @@ fn fit_period(spec: &mut BundleSpec, period: f32, given: (bool, bool)) -> Result
     let budget = PERIOD_SHARE * period_cycles(period);
     // The int8 bundle's header is this one's with its precision: no need to quantise.
     let cost = |spec: &BundleSpec| {
-        let mut header = spec.header.clone();
+        let mut header = spec.header;
         header.precision = Precision::I8;
         StepCost::of(&header)
     };
