@@ -5,7 +5,9 @@
 #
 #   experiments/compare.sh ENV "SEEDS" EPISODES PARALLEL OUT [extra train flags...]
 #
-# AGENTS="chi" (say) runs a subset of the three agents.
+# AGENTS="chi" (say) runs a subset of the three agents. CHI_BIN=path runs that binary
+# instead of building target/release/chi (a copy keeps hours of runs on one build while
+# the tree changes).
 #
 # Writes <out>/<agent>-seed<N>/metrics.csv (and a log beside it); experiments/summary.sh
 # tabulates them.
@@ -19,8 +21,9 @@ extra="$*"
 # Half-Cheetah runs a concurrent script starts later.
 features=""
 if [ "$env" = half-cheetah ] || [ -d .cache/mujoco ]; then features="--features mujoco"; fi
+chi=${CHI_BIN:-./target/release/chi}
 # shellcheck disable=SC2086
-cargo build --quiet --release -p chi-host $features
+[ -n "${CHI_BIN:-}" ] || cargo build --quiet --release -p chi-host $features
 # One compute thread per run: candle's pool would otherwise make
 # parallel runs fight for the cores (measured on the point mass: two runs at once, each with
 # the full pool, took 4x longer per episode).
@@ -29,7 +32,7 @@ mkdir -p "$out"
 jobs() {
   for seed in $seeds; do
     for agent in ${AGENTS:-chi sac cem}; do
-      echo "./target/release/chi train --env $env --agent $agent --seeds $seed --episodes $episodes --out $out $extra > $out/$agent-seed$seed.log 2>&1"
+      echo "$chi train --env $env --agent $agent --seeds $seed --episodes $episodes --out $out $extra > $out/$agent-seed$seed.log 2>&1"
     done
   done
 }

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The early exit: CHI on the point mass (board preset) with SAC's temperature fixed (the
 # paper's alpha = 0.2) and tuned towards -2 nats (minus the two actions), the latter with the
-# exit at its default threshold and with it off (planning every step), and towards -6 nats.
+# exit at its default threshold and with it off (planning every step), and towards -6 nats;
+# then the habitual exit (fixed alpha): skip planning after 3 planned steps in a row that
+# moved the executed action by less than 0.25, 0.5 or 1 of the policy's sigma, checking
+# every 4th step.
 # Resumable: re-running continues every run from its checkpoint (finished runs are kept).
 #
 #   experiments/early-exit.sh [episodes] [parallel] [seeds]
@@ -19,11 +22,16 @@ AGENTS=chi experiments/compare.sh point-mass "$seeds" "$episodes" "$parallel" "$
 AGENTS=chi experiments/compare.sh point-mass "$seeds" "$episodes" "$parallel" "$out/tuned" --preset board --target-entropy -2
 AGENTS=chi experiments/compare.sh point-mass "$seeds" "$episodes" "$parallel" "$out/tuned-no-exit" --preset board --target-entropy -2 --config "$out/no-exit.toml"
 AGENTS=chi experiments/compare.sh point-mass "$seeds" "$episodes" "$parallel" "$out/tuned-6" --preset board --target-entropy -6
+habits="0.25 0.5 1.0"
+for a in $habits; do
+  printf '[chi.habit]\nagree_sigmas = %s\ntrust_after = 3\ncheck_every = 4\n' "$a" > "$out/habit-$a.toml"
+  AGENTS=chi experiments/compare.sh point-mass "$seeds" "$episodes" "$parallel" "$out/habit-$a" --preset board --config "$out/habit-$a.toml"
+done
 # One row a run: the exit's share of training steps (all, last 10 episodes), the amortised
 # first action's std and the planner iterations a step, and the returns.
 {
   echo "variant,seed,return_last10,return_mean_all,exit_share_all,exit_share_last10,amortised_std_last10,iterations_mean"
-  for v in fixed tuned tuned-no-exit tuned-6; do
+  for v in fixed tuned tuned-no-exit tuned-6 $(printf 'habit-%s ' $habits); do
     for f in "$out/$v"/chi-seed*/metrics.csv; do
       awk -F, -v v="$v" 'NR > 1 { n++; ee += $11; it += $12; r += $5; seed = $2
           if (n > 90) { l += $5; le += $11; s += $10; k++ } }

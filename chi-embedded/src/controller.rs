@@ -5,6 +5,7 @@ use crate::budget::Budget;
 use crate::bundle::Bundle;
 use crate::dynamics::{Dynamics, Reward};
 use crate::ensemble::Ensemble;
+use crate::habit::Habit;
 use crate::plan::Plan;
 use crate::planner::{Planner, Refinement};
 use crate::policy::{AmortisedPolicy, Policy};
@@ -28,10 +29,19 @@ pub struct Decision<const S: usize, const A: usize, const H: usize> {
     pub posterior: Plan<A, H>,
     /// What the iterative phase did (all zero on early exit).
     pub refinement: Refinement,
-    /// The amortised first action was confident enough to skip planning.
-    pub early_exit: bool,
+    /// Why the iterative phase was skipped, if it was.
+    pub early_exit: Option<Exit>,
     /// The incoming state had NaN, infinite or huge components that were replaced.
     pub state_sanitised: bool,
+}
+
+/// Why a step skipped the iterative phase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// The amortised first action's spread is below `early_exit_sigma` (the paper's rule).
+    Confident,
+    /// The planner has been agreeing with the policy ([`crate::habit`]).
+    Habitual,
 }
 
 /// The CHI controller, written once over where its networks come from: any
@@ -43,6 +53,7 @@ pub struct Controller<P, D, R, const S: usize, const A: usize, const H: usize, c
     reward: R,
     planner: Planner<S, A, H, K>,
     rng: ChiRng,
+    habit: Habit,
     /// Hyper-parameters; the host may change them for experiments.
     pub config: ControllerConfig,
 }
@@ -151,6 +162,7 @@ impl<
             core::ptr::addr_of_mut!((*p).dynamics).write(dynamics);
             core::ptr::addr_of_mut!((*p).reward).write(reward);
             core::ptr::addr_of_mut!((*p).rng).write(ChiRng::new(seed));
+            core::ptr::addr_of_mut!((*p).habit).write(Habit::default());
             core::ptr::addr_of_mut!((*p).config).write(config);
             core::ptr::addr_of_mut!((*p).planner).write_bytes(0, 1);
             &mut *p
@@ -165,13 +177,16 @@ impl<
             reward,
             planner: Planner::new(),
             rng: ChiRng::new(seed),
+            habit: Habit::default(),
             config,
         }
     }
 
-    /// Restarts the random stream (e.g. at the start of an episode).
+    /// Starts an episode: restarts the random stream and forgets the habitual exit's record
+    /// (what a board and its twin must both do to act alike).
     pub fn reseed(&mut self, seed: u64) {
         self.rng = ChiRng::new(seed);
+        self.habit = Habit::default();
     }
 
     /// The policy.
@@ -226,11 +241,18 @@ impl<
         let (state, state_sanitised) = sanitise::within(state, &self.reward.state_bounds());
         let (amortised, amortised_states) = self.amortise(&state);
         let mut posterior = amortised;
-        let early_exit = amortised.first_std_max() < self.config.early_exit_sigma;
-        let refinement = if early_exit {
+        let early_exit = if amortised.first_std_max() < self.config.early_exit_sigma {
+            Some(Exit::Confident)
+        } else if self.habit.trusts(&self.config.habit) {
+            Some(Exit::Habitual)
+        } else {
+            None
+        };
+        let refinement = if early_exit.is_some() {
+            self.habit.skipped();
             Refinement::default()
         } else {
-            self.planner.refine(
+            let r = self.planner.refine(
                 &self.config.planner,
                 &mut self.dynamics,
                 &self.reward,
@@ -238,7 +260,17 @@ impl<
                 &mut posterior,
                 &mut self.rng,
                 budget,
-            )
+            );
+            // A step the budget cut before any refit says nothing about agreement.
+            if r.iterations > 0 {
+                let first = |p: &Plan<A, H>| (p.first_mean(), p.std.first().copied());
+                if let ((a_mean, Some(a_std)), (p_mean, _)) = (first(&amortised), first(&posterior))
+                {
+                    self.habit
+                        .checked(&self.config.habit, &a_mean, &a_std, &p_mean);
+                }
+            }
+            r
         };
         Decision {
             action: sanitise::action(&posterior.first_mean()),
@@ -318,7 +350,7 @@ mod tests {
             let b = bytes(PolicyKind::Confident, precision);
             let d = decide(&b, 0.05, [0.2, 0.3]);
             assert!(
-                d.early_exit,
+                d.early_exit == Some(Exit::Confident),
                 "{precision:?}: first std {}",
                 d.amortised.first_std_max()
             );
@@ -326,6 +358,49 @@ mod tests {
             assert_eq!(d.action, d.amortised.first_mean());
             assert!(towards_goal(d.action, [0.2, 0.3]) > 1.3, "{:?}", d.action);
         }
+    }
+
+    /// The habitual exit on a policy the planner agrees with and on one it overrides: the
+    /// first hands over after `trust_after` planned steps and is checked every
+    /// `check_every`-th step; the second keeps planning; a new episode starts the record again.
+    #[test]
+    fn habit_hands_over_where_the_planner_agrees_and_not_where_it_overrides() {
+        let habit = crate::habit::HabitConfig {
+            agree_sigmas: 0.5,
+            trust_after: 2,
+            check_every: 3,
+        };
+        let exits = |kind| {
+            let b = bytes(kind, Precision::F32);
+            let bundle = Small::parse(b.as_bytes()).unwrap();
+            let mut chi = SmallChi::from_bundle(&bundle, PointMassTask::default(), 42);
+            chi.config.early_exit_sigma = 0.0;
+            chi.config.habit = habit;
+            let run = |chi: &mut SmallChi| {
+                let mut s = [0.2f32, 0.3];
+                core::array::from_fn::<_, 7, _>(|_| {
+                    let d = chi.act(&s, &mut Unlimited);
+                    assert_eq!(d.refinement.iterations == 0, d.early_exit.is_some());
+                    if d.early_exit.is_some() {
+                        assert_eq!(d.action, d.amortised.first_mean());
+                    }
+                    s = [s[0] + 0.02 * d.action[0], s[1] + 0.02 * d.action[1]];
+                    d.early_exit
+                })
+            };
+            let first = run(&mut chi);
+            chi.reseed(42);
+            (first, run(&mut chi))
+        };
+        let h = Some(Exit::Habitual);
+        let (first, again) = exits(PolicyKind::Confident);
+        assert_eq!(first, [None, None, h, h, None, h, h]);
+        assert_eq!(again, first, "reseed restarts the record");
+        let (wrong, _) = exits(PolicyKind::Wrong);
+        assert_eq!(
+            wrong, [None; 7],
+            "the planner overrides a wrong policy every step"
+        );
     }
 
     #[test]

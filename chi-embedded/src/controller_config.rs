@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::habit::HabitConfig;
 use crate::planner::PlannerConfig;
 
 /// The controller's hyper-parameters; a bundle carries the values it was exported with.
@@ -18,4 +19,7 @@ pub struct ControllerConfig {
     /// about one sigma_t; below the threshold planning cannot change what the board does by
     /// more than that. 0 disables early exit.
     pub early_exit_sigma: f32,
+    /// Skip the iterative phase while the planner keeps agreeing with the policy
+    /// ([`crate::habit`]); relative where `early_exit_sigma` is absolute.
+    pub habit: HabitConfig,
 }

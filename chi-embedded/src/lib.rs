@@ -113,6 +113,7 @@ pub mod dynamics;
 pub mod ensemble;
 pub mod envs;
 pub mod episode;
+pub mod habit;
 pub mod link;
 pub mod nn;
 pub mod normaliser;

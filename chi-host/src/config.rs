@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use std::collections::BTreeMap;
 
+use chi_embedded::habit::HabitConfig;
 use chi_embedded::planner::{PlannerConfig, Propagation, Weighting};
 use serde::{Deserialize, Serialize};
 
@@ -61,6 +62,12 @@ pub struct ChiConfig {
     pub planner: PlannerConfig,
     /// Early exit when the amortised first action's std is below this (paper Section 5).
     pub early_exit_sigma: f32,
+    /// Skip planning while the planner keeps agreeing with the policy
+    /// ([`chi_embedded::habit`]; `[chi.habit]` in a config file). Off by default (the
+    /// paper plans every step that is not confident); written to a run's config.toml only
+    /// when on, so runs made before it existed still resume.
+    #[serde(skip_serializing_if = "habit_off")]
+    pub habit: HabitConfig,
     /// Std of the Gaussian noise added to executed actions while training (Appendix C: 0.3).
     pub action_noise: f32,
     /// Train SAC also on the planner's counterfactual rollouts (Appendix G: "crucial").
@@ -76,6 +83,10 @@ pub struct ChiConfig {
     /// runs made before it existed planned without it, and still resume.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub terminal_value: bool,
+}
+
+fn habit_off(h: &HabitConfig) -> bool {
+    *h == HabitConfig::OFF
 }
 
 /// Where counterfactual rollouts come from.
@@ -102,6 +113,7 @@ impl Default for ChiConfig {
                 propagation: Propagation::AllMembers,
             },
             early_exit_sigma: 0.05,
+            habit: HabitConfig::OFF,
             action_noise: 0.3,
             counterfactual: true,
             counterfactual_per_step: 16,

@@ -6,6 +6,7 @@
 
 use chi_embedded::budget::Pacer;
 use chi_embedded::cost::period_cycles;
+use chi_embedded::habit::HabitConfig;
 use chi_embedded::link::{ControllerHandler, Info, Server};
 use chi_embedded::task::Task;
 
@@ -42,10 +43,11 @@ pub fn run<T: Task<S, A>>(
     // One planned step before serving measures the longest unit of planning work, so the
     // first real step is paced too; then the controller starts as the bundle declares.
     let mut pacer = Pacer::new(period_ticks::<T>());
-    let exit_sigma = chi.config.early_exit_sigma;
+    let config = chi.config;
     chi.config.early_exit_sigma = 0.0;
+    chi.config.habit = HabitConfig::OFF;
     let _ = chi.act(&[0.0; S], &mut pacer.step(board::ticks));
-    chi.config.early_exit_sigma = exit_sigma;
+    chi.config = config;
     chi.reseed(bundle.header.seed);
     defmt::println!(
         "chi: hil steps paced to {=u64} ticks (longest unit of planning {=u64})",

@@ -7,6 +7,7 @@ use chi_embedded::bundle::owned::{AlignedBytes, BundleSpec, OwnedWeights};
 use chi_embedded::bundle::testing::{self, PolicyKind};
 use chi_embedded::bundle::{self, Precision};
 use chi_embedded::envs::point_mass::PointMassTask;
+use chi_embedded::habit::HabitConfig;
 use chi_embedded::nn::Activation;
 use chi_embedded::planner::{Propagation, Weighting};
 
@@ -28,7 +29,14 @@ fn step(bundle: &Board<'_>, state: [f32; 2], seed: u64) {
     };
     let mut chi = BoardChi::from_bundle(bundle, task, seed);
     // Iterations are the bundle's, at most 1000: each costs microseconds at these sizes.
-    let d = chi.act(&state, &mut Unlimited);
+    // Three steps, so the habitual exit's record is used as well as kept.
+    for _ in 0..3 {
+        let d = chi.act(&state, &mut Unlimited);
+        check(&d);
+    }
+}
+
+fn check(d: &chi_embedded::controller::Decision<2, 2, 7>) {
     assert!(
         d.action.iter().all(|a| a.is_finite() && a.abs() <= 1.0),
         "action {:?} from a bundle that decoded",
@@ -58,6 +66,7 @@ struct Fields {
     elites: Option<u32>,
     sigma_min: f32,
     early_exit_sigma: f32,
+    habit: (f32, u16, u16),
     one_per_sample: bool,
     terminal_value: Option<(f32, f32)>,
     /// A dimension (by index) set to another value: a bundle for other sizes.
@@ -113,6 +122,12 @@ fn spec_of(f: &Fields) -> BundleSpec {
         Propagation::AllMembers
     };
     h.controller.early_exit_sigma = f.early_exit_sigma;
+    let (agree_sigmas, trust_after, check_every) = f.habit;
+    h.controller.habit = HabitConfig {
+        agree_sigmas,
+        trust_after,
+        check_every,
+    };
     h.seed = f.seed;
     if let Some((which, value)) = f.wrong_dim {
         let d = &mut h.dims;

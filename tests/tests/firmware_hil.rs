@@ -8,6 +8,7 @@ use chi_e2e::{Job, build_paced_with, build_with, twin_with};
 use chi_embedded::bundle::owned::BundleSpec;
 use chi_embedded::bundle::testing::{PolicyKind, point_mass_spec};
 use chi_embedded::envs::point_mass::PointMassTask;
+use chi_embedded::habit::HabitConfig;
 use chi_embedded::link::{self, ErrorKind, MAX_FRAME, Request, Response, Values};
 use chi_host::envs::simulated::Simulated;
 use chi_host::firmware::client::Client;
@@ -265,6 +266,45 @@ fn a_deadline_shorter_than_a_plan_holds_and_returns_the_last_complete_refit() {
     assert!(
         report.iterations.iter().any(|i| *i > 0),
         "the deadline leaves room for some planning: {:?}",
+        report.iterations
+    );
+}
+
+/// The habitual exit on the board: a confident policy the planner agrees with (int8, the
+/// paper's exit off) hands over to the policy after two agreeing planned steps and plans
+/// every third step to check; the board keeps the same record as the twin, so every action
+/// and every skipped step are the twin's.
+#[test]
+fn the_habitual_exit_skips_planning_on_the_board_as_on_the_host() {
+    let mut spec = point_mass_spec(HE, HP, PolicyKind::Confident).quantised();
+    spec.header.seed = 5;
+    spec.header.controller.early_exit_sigma = 0.0;
+    spec.header.controller.habit = HabitConfig {
+        agree_sigmas: 1.0,
+        trust_after: 2,
+        check_every: 3,
+    };
+    let bytes = spec.encode().unwrap();
+    let (_serving, mut client) = serve("hil-habit-i8", bytes.as_bytes());
+    let mut twin = twin_with("hil-habit-i8", bytes.as_bytes());
+    let mut env = Simulated::new(PointMassTask::default(), 30);
+    let reference = Some((&mut twin.client, bytes.as_bytes()));
+    let report = episode(&mut client, reference, bytes.as_bytes(), &mut env, 4).unwrap();
+    assert_eq!(report.steps, 30);
+    assert_eq!(
+        report.mismatches, 0,
+        "first difference (step, board, host): {:?}",
+        report.first_mismatch
+    );
+    let skipped = report.iterations.iter().filter(|i| **i == 0).count();
+    assert!(
+        (15..=20).contains(&skipped),
+        "about two steps in three skip once trusted: {:?}",
+        report.iterations
+    );
+    assert!(
+        report.iterations[..2].iter().all(|i| *i > 0),
+        "the first two steps plan: {:?}",
         report.iterations
     );
 }

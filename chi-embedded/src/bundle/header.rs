@@ -125,6 +125,9 @@ impl Header {
         if !(e.is_finite() && e >= 0.0) {
             return fail("early-exit sigma must be finite and non-negative");
         }
+        if let Err(what) = self.controller.habit.validate() {
+            return fail(what);
+        }
         let (v, s) = (self.log_var_bounds, self.log_std_bounds);
         if !(v.min.is_finite() && v.max.is_finite() && v.min < v.max) {
             return fail("log-variance bounds must be finite with min < max");

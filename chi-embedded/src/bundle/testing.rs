@@ -9,6 +9,7 @@ use crate::controller_config::ControllerConfig;
 use crate::ensemble::LogVarBounds;
 use crate::envs::half_cheetah::HalfCheetahTask;
 use crate::envs::point_mass::{GOAL, MAX_STEP, PointMassTask};
+use crate::habit::HabitConfig;
 use crate::nn::Activation;
 use crate::planner::{PlannerConfig, Propagation, Weighting};
 use crate::policy::LogStdBounds;
@@ -29,6 +30,7 @@ pub const POINT_MASS_CONTROLLER: ControllerConfig = ControllerConfig {
         propagation: Propagation::AllMembers,
     },
     early_exit_sigma: 0.05,
+    habit: HabitConfig::OFF,
 };
 
 /// What the hand-built policy believes.
@@ -293,6 +295,7 @@ pub fn half_cheetah_spec(precision: Precision, seed: u64) -> BundleSpec {
             propagation: Propagation::OnePerSample,
         },
         early_exit_sigma: 0.05,
+        habit: HabitConfig::OFF,
     };
     match precision {
         Precision::F32 => spec,

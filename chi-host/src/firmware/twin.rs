@@ -19,7 +19,8 @@ pub fn twin_dir() -> PathBuf {
 /// The twin for bundles of `bundle`'s sizes and task, built if need be. One executable
 /// serves every bundle of the same sizes (it reads the bundle when it starts), so the f32 and
 /// int8 bundles of a run, or a run's bundles after more training, share one build: it lives
-/// at `target/twin/bin/chi-twin-<key>`, the key a CRC of the sizes the bundle's header gives.
+/// at `target/twin/bin/chi-twin-<key>`, the key a CRC of the sizes the bundle's header gives
+/// and of the bundle format's version.
 pub fn executable(bundle: &Path) -> anyhow::Result<PathBuf> {
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
     let bytes =
@@ -27,10 +28,11 @@ pub fn executable(bundle: &Path) -> anyhow::Result<PathBuf> {
     let sizes = chi_embedded::codegen::generate(&bytes)
         .map_err(|e| anyhow::anyhow!("{}: {e}", bundle.display()))?
         .source;
-    let key = format!(
-        "{:08x}",
-        chi_embedded::checksum::CRC32.checksum(sizes.as_bytes())
-    );
+    // The format version is part of the key: the build reads its own copy of a bundle,
+    // which a newer chi would refuse.
+    let mut keyed = sizes.into_bytes();
+    keyed.extend_from_slice(&chi_embedded::bundle::frame::VERSION.to_le_bytes());
+    let key = format!("{:08x}", chi_embedded::checksum::CRC32.checksum(&keyed));
     let target = twin_dir().join("../../target/twin");
     let exe = target.join(format!("bin/chi-twin-{key}"));
     // The build reads its sizes from a bundle of its own that never changes, so a second

@@ -201,6 +201,7 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
                 controller: ControllerConfig {
                     planner: c.chi.planner,
                     early_exit_sigma: c.chi.early_exit_sigma,
+                    habit: c.chi.habit,
                 },
                 task: self.task.record(),
                 terminal_value: value.is_some().then_some(self.value_weight()),

@@ -66,7 +66,7 @@ impl<const S: usize, const A: usize, W: World<S, A>> Agent<S, A, W> for Chi<W::T
         self.plan_shift += d.posterior.mean_distance(&d.amortised);
         self.plan_kl += d.amortised.kl_divergence(&d.posterior);
         self.amortised_std += d.amortised.first_std_max();
-        self.early_exits += f32::from(u8::from(d.early_exit));
+        self.early_exits += f32::from(u8::from(d.early_exit.is_some()));
         self.iterations += d.refinement.iterations as f32;
         let c = run.config.chi;
         if c.counterfactual {
