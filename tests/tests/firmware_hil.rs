@@ -12,6 +12,7 @@ use chi_embedded::habit::HabitConfig;
 use chi_embedded::link::{self, ErrorKind, MAX_FRAME, Request, Response, Values};
 use chi_host::envs::simulated::Simulated;
 use chi_host::firmware::client::Client;
+use chi_host::firmware::cycles::{Plugin, span};
 use chi_host::firmware::flood::flood;
 use chi_host::firmware::hil::episode;
 use chi_host::firmware::qemu::{Clock, Serving};
@@ -273,7 +274,8 @@ fn a_deadline_shorter_than_a_plan_holds_and_returns_the_last_complete_refit() {
 /// The habitual exit on the board: a confident policy the planner agrees with (int8, the
 /// paper's exit off) hands over to the policy after two agreeing planned steps and plans
 /// every third step to check; the board keeps the same record as the twin, so every action
-/// and every skipped step are the twin's.
+/// and every skipped step are the twin's. Under the cycle model, read while QEMU runs: one
+/// costed decision a step, and a skipped step costs a fraction of a planned one.
 #[test]
 fn the_habitual_exit_skips_planning_on_the_board_as_on_the_host() {
     let mut spec = point_mass_spec(HE, HP, PolicyKind::Confident).quantised();
@@ -285,7 +287,14 @@ fn the_habitual_exit_skips_planning_on_the_board_as_on_the_host() {
         check_every: 3,
     };
     let bytes = spec.encode().unwrap();
-    let (_serving, mut client) = serve("hil-habit-i8", bytes.as_bytes());
+    let elf = build_with("hil-habit-i8", bytes.as_bytes(), Job::Hil);
+    let plugin = Plugin::new(&elf, elf.with_extension("cycles")).unwrap();
+    let _ = std::fs::remove_file(&plugin.out);
+    let serving = Serving::start(&elf, Clock::Modelled(&plugin), Duration::from_secs(30)).unwrap();
+    let mut client = Client::new(
+        serving.stream.try_clone().unwrap(),
+        serving.stream.try_clone().unwrap(),
+    );
     let mut twin = twin_with("hil-habit-i8", bytes.as_bytes());
     let mut env = Simulated::new(PointMassTask::default(), 30);
     let reference = Some((&mut twin.client, bytes.as_bytes()));
@@ -306,6 +315,25 @@ fn the_habitual_exit_skips_planning_on_the_board_as_on_the_host() {
         report.iterations[..2].iter().all(|i| *i > 0),
         "the first two steps plan: {:?}",
         report.iterations
+    );
+
+    let marks = plugin.read().unwrap();
+    let decisions = marks.span(span::ACT);
+    assert_eq!(decisions.len(), 30, "one costed decision a step");
+    let mean = |planned: bool| {
+        let c: Vec<f64> = decisions
+            .iter()
+            .zip(&report.iterations)
+            .filter(|(_, i)| (**i > 0) == planned)
+            .map(|(c, _)| c.cycles as f64)
+            .collect();
+        c.iter().sum::<f64>() / c.len() as f64
+    };
+    let (planned, habitual) = (mean(true), mean(false));
+    println!("modelled cycles: planned step {planned:.0}, habitual step {habitual:.0}");
+    assert!(
+        habitual < 0.5 * planned,
+        "a skipped step costs {habitual:.0} cycles against {planned:.0} planned"
     );
 }
 

@@ -1,11 +1,12 @@
 //! `chi hil`: the bundle's task on the host, every action from the firmware (in QEMU or on a
 //! board), each checked bit for bit against the board's twin on the host.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use chi_embedded::task::Task;
+use chi_host::firmware::cycles::{Counts, Plugin, span};
 use chi_host::firmware::hil::HilReport;
 use chi_host::firmware::twin::Twin;
 use chi_host::firmware::{self, client::Client, qemu};
@@ -55,6 +56,11 @@ pub struct Args {
     /// replays each step with the iterations the board completed.
     #[arg(long, value_name = "TICKS", requires = "qemu")]
     deadline_ticks: Option<u64>,
+    /// With --qemu: leave out chi's cycle model of the STM32F405 (a QEMU plugin that costs
+    /// every decision in modelled cycles beside QEMU's instruction count, at about a third
+    /// of QEMU's speed).
+    #[arg(long, requires = "qemu")]
+    no_cycle_model: bool,
 }
 
 /// `chi hil` with its bundle read.
@@ -87,12 +93,8 @@ impl Visitor for Hil {
         let (task, config) = bundle.task::<S, A, W>(args.steps)?;
         let bytes = &bundle.bytes;
         let mut env = W::env(&task, &config)?;
-        let (mut board, _qemu) = connect(
-            &args.bundle,
-            args.qemu,
-            args.deadline_ticks,
-            args.serial.as_deref(),
-        )?;
+        let (mut board, _qemu, plugin) = connect(&args)?;
+        let mut costed = 0;
         let mut twin = Twin::start(&args.bundle)?;
         if let Some(n) = args.flood {
             return flood(
@@ -126,6 +128,9 @@ impl Visitor for Hil {
                 goal::<S, A, W>(&r),
                 r.actions_crc
             );
+            if let Some(plugin) = &plugin {
+                print_modelled(plugin, &mut costed, r.steps)?;
+            }
             print_cost(&r, args.qemu, W::Task::CONTROL_PERIOD)?;
             returns.push(r.ret);
         }
@@ -204,22 +209,31 @@ fn goal<const S: usize, const A: usize, W: World<S, A>>(r: &HilReport) -> String
 
 /// The link to the firmware: built with `bundle` and started in QEMU (kept alive by the
 /// returned handle), or a board on a serial port.
-fn connect(
-    bundle: &Path,
-    qemu: bool,
-    deadline_ticks: Option<u64>,
-    serial: Option<&Path>,
-) -> Result<(Client, Option<qemu::Serving>)> {
-    if qemu {
+fn connect(args: &Args) -> Result<(Client, Option<qemu::Serving>, Option<Plugin>)> {
+    let bundle = &args.bundle;
+    if args.qemu {
         let elf = super::work_dir().join("chi-hil.elf");
         eprintln!("chi: building the hil firmware with {}", bundle.display());
-        firmware::build::build_paced(bundle, firmware::build::Job::Hil, deadline_ticks, &elf)?;
-        let qemu = qemu::Serving::start(&elf, qemu::Clock::Instructions, Duration::from_secs(30))?;
+        firmware::build::build_paced(bundle, firmware::build::Job::Hil, args.deadline_ticks, &elf)?;
+        let plugin = if args.no_cycle_model {
+            None
+        } else {
+            let out = super::work_dir().join("chi-hil.cycles");
+            // The plugin appends a line at every mark; a file left by an earlier run would
+            // be read as this one's.
+            let _ = std::fs::remove_file(&out);
+            Some(Plugin::new(&elf, out)?)
+        };
+        let clock = match &plugin {
+            Some(p) => qemu::Clock::Modelled(p),
+            None => qemu::Clock::Instructions,
+        };
+        let qemu = qemu::Serving::start(&elf, clock, Duration::from_secs(30))?;
         let reader = qemu.stream.try_clone()?;
         let writer = qemu.stream.try_clone()?;
-        return Ok((Client::new(reader, writer), Some(qemu)));
+        return Ok((Client::new(reader, writer), Some(qemu), plugin));
     }
-    let Some(port) = serial else {
+    let Some(port) = args.serial.as_deref() else {
         bail!("give --qemu or --serial PORT");
     };
     let status = std::process::Command::new("stty")
@@ -236,7 +250,38 @@ fn connect(
         .write(true)
         .open(port)
         .with_context(|| format!("opening {}", port.display()))?;
-    Ok((Client::new(file.try_clone()?, file), None))
+    Ok((Client::new(file.try_clone()?, file), None, None))
+}
+
+/// The cycle model's cost of the episode's decisions: the `steps` decision spans after the
+/// `costed` ones of earlier episodes (the plugin writes each as it ends, so they are read
+/// while QEMU still runs).
+fn print_modelled(plugin: &Plugin, costed: &mut usize, steps: u32) -> Result<()> {
+    let marks = plugin.read()?;
+    let all = marks.span(span::ACT);
+    let Some(these) = all.get(*costed..) else {
+        bail!(
+            "the cycle model lost decisions: {} marked, {costed} seen before",
+            all.len()
+        );
+    };
+    *costed = all.len();
+    if these.len() != steps as usize {
+        bail!(
+            "the cycle model marked {} decisions in an episode of {steps} steps",
+            these.len()
+        );
+    }
+    let cycles: Vec<f64> = these.iter().map(|c| c.cycles as f64).collect();
+    let worst = cycles.iter().copied().fold(0.0, f64::max);
+    let total = Counts::sum(these);
+    println!(
+        "  {:.0} modelled cycles per control step (worst {worst:.0}; {:.2} a QEMU instruction): {:.1} steps/s at 168 MHz worst case, on chi's model of the STM32F405",
+        total.cycles as f64 / these.len().max(1) as f64,
+        total.cycles_per_instruction(),
+        firmware::CORE_HZ / worst.max(1.0)
+    );
+    Ok(())
 }
 
 /// Cost of the board's decisions against the task's control period, and whether each equals

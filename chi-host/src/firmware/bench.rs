@@ -8,11 +8,7 @@ use super::log::{line, number};
 use super::{CORE_HZ, instructions};
 
 /// The spans the bench marks (`firmware/src/marks.rs`).
-mod span {
-    pub const KERNEL: usize = 0;
-    pub const AMORTISE: usize = 1;
-    pub const ACT: usize = 2;
-}
+use super::cycles::span;
 
 /// One kernel's cost.
 #[derive(Clone, Debug)]

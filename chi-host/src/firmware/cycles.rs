@@ -11,6 +11,16 @@ use object::{Object, ObjectSymbol};
 /// The symbol of the firmware's mark words (`firmware/src/marks.rs`).
 pub const MARKS_SYMBOL: &str = "CHI_CYCLE_MARKS";
 
+/// The firmware's spans (`firmware/src/marks.rs`, `Span`).
+pub mod span {
+    /// One kernel's repetitions in the bench.
+    pub const KERNEL: usize = 0;
+    /// The amortised phase of a bench step.
+    pub const AMORTISE: usize = 1;
+    /// A whole decision, in the bench and in the hil firmware.
+    pub const ACT: usize = 2;
+}
+
 /// Spans the mark array has room for (two words each).
 pub const SPANS: usize = 16;
 
