@@ -1,7 +1,8 @@
 //! The bench firmware under chi's cycle model of the STM32F405 (a QEMU plugin): the model
 //! times everything the firmware executes, its spans agree with the firmware's own SysTick
 //! count, and the step cost the bundle's header predicts (`chi_embedded::cost`, fitted to
-//! other bundles) is close to what the model counts.
+//! other bundles) is close to what the model counts. Its profile of a control step accounts
+//! for the step's cycles and names where they go.
 
 use std::time::Duration;
 
@@ -10,7 +11,8 @@ use chi_embedded::bundle::testing::{PolicyKind, point_mass_spec, with_distance_v
 use chi_embedded::cost::StepCost;
 use chi_embedded::planner::Propagation;
 use chi_host::firmware::bench::{BenchReport, Cycles};
-use chi_host::firmware::cycles::Plugin;
+use chi_host::firmware::cycles::{Plugin, span};
+use chi_host::firmware::profile;
 use chi_host::firmware::qemu::{self, Clock};
 
 #[test]
@@ -24,10 +26,13 @@ fn the_cycle_model_times_the_bench_and_the_cost_estimate_follows_it() {
     let spec = spec.quantised();
     let bytes = spec.encode().unwrap();
     let elf = build_with("bench-cost-i8", bytes.as_bytes(), Job::Bench);
-    let plugin = Plugin::new(&elf, tmp("bench-cost-i8.cycles")).unwrap();
+    let plugin = Plugin::new(&elf, tmp("bench-cost-i8.cycles"))
+        .unwrap()
+        .profiling(span::ACT);
     let run = qemu::run(&elf, Clock::Modelled(&plugin), Duration::from_secs(600)).unwrap();
     assert_eq!(run.code, Some(0), "{:?}", run.log);
-    let report = BenchReport::parse_modelled(&run.log, &plugin.read().unwrap()).unwrap();
+    let marks = plugin.read().unwrap();
+    let report = BenchReport::parse_modelled(&run.log, &marks).unwrap();
     let cycles = report.cycles.as_ref().unwrap();
     assert!(
         cycles.unknown.is_empty(),
@@ -66,5 +71,26 @@ fn the_cycle_model_times_the_bench_and_the_cost_estimate_follows_it() {
         "cost model {estimate:.0} against the cycle model's {:.0} cycles a step ({:+.1}%)",
         step.cycles,
         100.0 * error
+    );
+
+    // The profile charges every cycle of the steps to an instruction (a few cycles at
+    // each span's edges aside), and the debug information names chi's functions.
+    let functions = profile::by_function(&elf, &marks.profile).unwrap();
+    let profiled: u64 = functions.iter().map(|f| f.cycles).sum();
+    let spans: u64 = cycles.steps.iter().map(|c| c.cycles).sum();
+    let relative = (profiled as f64 - spans as f64).abs() / spans as f64;
+    assert!(
+        relative < 1e-3,
+        "profile {profiled} cycles against the steps' {spans}"
+    );
+    let top: Vec<&str> = functions
+        .iter()
+        .take(5)
+        .map(|f| f.function.as_str())
+        .collect();
+    eprintln!("hottest functions: {top:?}");
+    assert!(
+        top.iter().any(|f| f.starts_with("chi_embedded::nn::")),
+        "the dense layers are among the hottest five: {top:?}"
     );
 }

@@ -26,13 +26,34 @@ pub mod timing;
 /// Words of the firmware's mark array: mark `2 s` begins span `s`, `2 s + 1` ends it.
 pub const MARK_WORDS: u64 = 32;
 
-/// The plugin's arguments: the marks file to write and the mark array's address.
-pub fn arguments(args: &[String]) -> Result<(String, u64), String> {
+/// The plugin's arguments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Arguments {
+    /// The marks file to write.
+    pub out: String,
+    /// The mark array's address.
+    pub marks: u64,
+    /// The span whose instructions are profiled (cycles by address, written at exit).
+    pub profile: Option<u64>,
+}
+
+/// The plugin's arguments: `out=PATH`, `marks=0xADDRESS`, optionally `profile=SPAN`.
+pub fn arguments(args: &[String]) -> Result<Arguments, String> {
     let mut out = None;
     let mut marks = None;
+    let mut profile = None;
     for a in args {
         match a.split_once('=') {
             Some(("out", path)) => out = Some(path.to_string()),
+            Some(("profile", span)) => {
+                let span: u64 = span
+                    .parse()
+                    .map_err(|e| format!("profile={span}: not a span number ({e})"))?;
+                if 2 * span + 1 >= MARK_WORDS {
+                    return Err(format!("profile={span}: past the mark array"));
+                }
+                profile = Some(span);
+            }
             Some(("marks", address)) => {
                 let hex = address.trim_start_matches("0x");
                 marks = Some(
@@ -42,15 +63,16 @@ pub fn arguments(args: &[String]) -> Result<(String, u64), String> {
             }
             _ => {
                 return Err(format!(
-                    "unknown argument {a} (expected out=PATH, marks=0xADDRESS)"
+                    "unknown argument {a} (expected out=PATH, marks=0xADDRESS, profile=SPAN)"
                 ));
             }
         }
     }
-    Ok((
-        out.ok_or("missing out=PATH")?,
-        marks.ok_or("missing marks=0xADDRESS")?,
-    ))
+    Ok(Arguments {
+        out: out.ok_or("missing out=PATH")?,
+        marks: marks.ok_or("missing marks=0xADDRESS")?,
+        profile,
+    })
 }
 
 #[cfg(test)]
@@ -61,8 +83,18 @@ mod tests {
         let a = |v: &[&str]| super::arguments(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
         assert_eq!(
             a(&["out=/tmp/m", "marks=0x20000100"]),
-            Ok(("/tmp/m".to_string(), 0x2000_0100))
+            Ok(super::Arguments {
+                out: "/tmp/m".to_string(),
+                marks: 0x2000_0100,
+                profile: None
+            })
         );
+        assert_eq!(
+            a(&["out=/tmp/m", "marks=0x10", "profile=2"]).map(|a| a.profile),
+            Ok(Some(2))
+        );
+        assert!(a(&["out=/tmp/m", "marks=0x10", "profile=16"]).is_err());
+        assert!(a(&["out=/tmp/m", "marks=0x10", "profile=x"]).is_err());
         assert!(a(&["out=/tmp/m"]).is_err());
         assert!(a(&["out=/tmp/m", "marks=zz"]).is_err());
         assert!(a(&["out=/tmp/m", "marks=0x1", "speed=9"]).is_err());

@@ -7,7 +7,10 @@
 //! `mark w INSTRUCTIONS CYCLES CORE REFILL EXCEPTION FETCH DATA LITERAL PERIPHERAL` with the
 //! counts so far, at once, so a run that is killed (as `chi hil` stops QEMU) keeps every
 //! mark it reached. At exit a `total` line of the same counts and an `unknown MNEMONIC N`
-//! line per mnemonic the tables did not know.
+//! line per mnemonic the tables did not know. With `profile=SPAN`, the instructions run
+//! inside that span are profiled, and at exit a `profile ADDRESS EXECUTIONS CYCLES` line
+//! per address gives their share: each instruction is charged the cycles from its start to
+//! the next one's, its memory's stalls and a refill it causes included.
 
 use std::collections::HashMap;
 use std::ffi::{CStr, c_char, c_int, c_void};
@@ -70,14 +73,39 @@ unsafe extern "C" {
 #[unsafe(no_mangle)]
 pub static qemu_plugin_version: c_int = 1;
 
+/// An instruction and its slot in the profile.
+struct Site {
+    instruction: Instruction,
+    slot: usize,
+}
+
 struct State {
     core: Core,
     out: File,
     marks: u64,
     /// Instructions by address, made once and kept for the run (QEMU may translate a block
     /// again; the record is reused).
-    instructions: HashMap<u64, &'static Instruction>,
+    instructions: HashMap<u64, &'static Site>,
     unknown: HashMap<String, u64>,
+    /// The profiled span, if any, and whether it is open.
+    profile: Option<u64>,
+    profiling: bool,
+    /// (address, executions, cycles) by slot.
+    slots: Vec<(u64, u64, u64)>,
+    /// The slot of the instruction running and the cycle count when it started.
+    running: Option<(usize, u64)>,
+}
+
+impl State {
+    /// Charges the running instruction with the cycles since it started.
+    fn charge(&mut self) {
+        let now = self.core.counts().cycles();
+        if let Some((slot, start)) = self.running.take()
+            && let Some(s) = self.slots.get_mut(slot)
+        {
+            s.2 += now - start;
+        }
+    }
 }
 
 static STATE: Mutex<Option<State>> = Mutex::new(None);
@@ -112,9 +140,18 @@ fn counts_line(c: &Counts) -> String {
 }
 
 unsafe extern "C" fn on_execute(_vcpu: u32, userdata: *mut c_void) {
-    // SAFETY: `userdata` is an `Instruction` leaked in `on_translate`, never freed.
-    let instruction = unsafe { &*(userdata as *const Instruction) };
-    with_state(|s| s.core.execute(instruction));
+    // SAFETY: `userdata` is a `Site` leaked in `on_translate`, never freed.
+    let site = unsafe { &*(userdata as *const Site) };
+    with_state(|s| {
+        if s.profiling {
+            s.charge();
+            s.running = Some((site.slot, s.core.counts().cycles()));
+            if let Some(slot) = s.slots.get_mut(site.slot) {
+                slot.1 += 1;
+            }
+        }
+        s.core.execute(&site.instruction);
+    });
 }
 
 unsafe extern "C" fn on_memory(_vcpu: u32, info: u32, address: u64, _userdata: *mut c_void) {
@@ -124,6 +161,15 @@ unsafe extern "C" fn on_memory(_vcpu: u32, info: u32, address: u64, _userdata: *
         s.core.access(address, store);
         if store && (s.marks..s.marks + 4 * MARK_WORDS).contains(&address) {
             let word = (address - s.marks) / 4;
+            if let Some(span) = s.profile {
+                if word == 2 * span {
+                    s.profiling = true;
+                    s.running = None;
+                } else if word == 2 * span + 1 {
+                    s.charge();
+                    s.profiling = false;
+                }
+            }
             let line = format!("mark {word} {}\n", counts_line(&s.core.counts()));
             if s.out.write_all(line.as_bytes()).is_err() {
                 say("chi-cycles: cannot write the marks file\n");
@@ -138,7 +184,7 @@ unsafe extern "C" fn on_translate(_id: PluginId, tb: *mut Tb) {
     for i in 0..n {
         let insn = unsafe { qemu_plugin_tb_get_insn(tb, i) };
         let address = unsafe { qemu_plugin_insn_vaddr(insn) };
-        let mut record: Option<&'static Instruction> = None;
+        let mut record: Option<&'static Site> = None;
         with_state(|s| {
             let r = *s.instructions.entry(address).or_insert_with(|| {
                 let text = unsafe { qemu_plugin_insn_disas(insn) };
@@ -157,16 +203,21 @@ unsafe extern "C" fn on_translate(_id: PluginId, tb: *mut Tb) {
                     *s.unknown.entry(mnemonic.to_string()).or_default() += 1;
                 }
                 let size = thumb_size(insn);
-                Box::leak(Box::new(Instruction {
-                    address,
-                    size,
-                    timing,
+                let slot = s.slots.len();
+                s.slots.push((address, 0, 0));
+                Box::leak(Box::new(Site {
+                    instruction: Instruction {
+                        address,
+                        size,
+                        timing,
+                    },
+                    slot,
                 }))
             });
             record = Some(r);
         });
         let Some(record) = record else { continue };
-        let userdata = (record as *const Instruction).cast_mut().cast();
+        let userdata = (record as *const Site).cast_mut().cast();
         unsafe {
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_execute, CB_NO_REGS, userdata);
             qemu_plugin_register_vcpu_mem_cb(
@@ -202,6 +253,9 @@ unsafe extern "C" fn on_exit(_id: PluginId, _userdata: *mut c_void) {
         for (m, n) in unknown {
             text.push_str(&format!("unknown {m} {n}\n"));
         }
+        for (address, executions, cycles) in s.slots.iter().filter(|p| p.1 > 0) {
+            text.push_str(&format!("profile {address:#x} {executions} {cycles}\n"));
+        }
         if s.out.write_all(text.as_bytes()).is_err() {
             say("chi-cycles: cannot write the marks file\n");
         }
@@ -227,7 +281,11 @@ pub unsafe extern "C" fn qemu_plugin_install(
                 .into_owned()
         })
         .collect();
-    let (path, marks) = match crate::arguments(&args) {
+    let crate::Arguments {
+        out: path,
+        marks,
+        profile,
+    } = match crate::arguments(&args) {
         Ok(p) => p,
         Err(e) => {
             say(&format!("chi-cycles: {e}\n"));
@@ -247,6 +305,10 @@ pub unsafe extern "C" fn qemu_plugin_install(
         marks,
         instructions: HashMap::new(),
         unknown: HashMap::new(),
+        profile,
+        profiling: false,
+        slots: Vec::new(),
+        running: None,
     });
     // SAFETY: registering callbacks with the id QEMU gave.
     unsafe {

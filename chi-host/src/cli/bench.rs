@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use anyhow::{Result, bail};
 use chi_host::firmware::bench::{BenchReport, Cycles};
-use chi_host::firmware::cycles::Plugin;
+use chi_host::firmware::cycles::{Plugin, Site, span};
+use chi_host::firmware::profile;
 use chi_host::firmware::{self, qemu};
 
 #[derive(clap::Args)]
@@ -15,6 +16,9 @@ pub struct Args {
     /// Run in QEMU (the only way here; a board would need a probe and RTT).
     #[arg(long, required = true)]
     qemu: bool,
+    /// Functions to list in the profile of a control step (where its modelled cycles go).
+    #[arg(long, default_value_t = 14, value_name = "N")]
+    profile: usize,
 }
 
 impl Args {
@@ -26,7 +30,8 @@ impl Args {
             self.bundle.display()
         );
         firmware::build::build(&self.bundle, firmware::build::Job::Bench, &elf)?;
-        let plugin = Plugin::new(&elf, super::work_dir().join("chi-bench.cycles"))?;
+        let plugin =
+            Plugin::new(&elf, super::work_dir().join("chi-bench.cycles"))?.profiling(span::ACT);
         let run = qemu::run(
             &elf,
             qemu::Clock::Modelled(&plugin),
@@ -35,7 +40,8 @@ impl Args {
         if run.code != Some(0) {
             bail!("the bench firmware failed: {:?}", run.log);
         }
-        let r = BenchReport::parse_modelled(&run.log, &plugin.read()?)?;
+        let marks = plugin.read()?;
+        let r = BenchReport::parse_modelled(&run.log, &marks)?;
         println!(
             "firmware bench (QEMU netduinoplus2, -icount shift=0; cycles from chi's model of the STM32F405 at 168 MHz), bundle {}",
             self.bundle.display()
@@ -91,6 +97,7 @@ impl Args {
             firmware::CORE_HZ / cycles.worst_step().cycles_with_data_in_ram().max(1) as f64
         );
         println!("  stack: {} of {} bytes used", r.stack.0, r.stack.1);
+        print_profile(&elf, &marks.profile, cycles.steps.len(), self.profile)?;
         if !cycles.unknown.is_empty() {
             println!(
                 "  the model timed these mnemonics as one cycle (not in its tables): {:?}",
@@ -99,6 +106,33 @@ impl Args {
         }
         Ok(())
     }
+}
+
+/// The `rows` functions a control step spends most of its modelled cycles in.
+fn print_profile(elf: &std::path::Path, sites: &[Site], steps: usize, rows: usize) -> Result<()> {
+    let functions = profile::by_function(elf, sites)?;
+    let total: u64 = functions.iter().map(|f| f.cycles).sum();
+    let steps = steps.max(1) as f64;
+    println!(
+        "  where a control step's modelled cycles go (chi's innermost function, inlined calls included):"
+    );
+    for f in functions.iter().take(rows) {
+        println!(
+            "    {:>5.1}% {:>10.0} cycles {:>9.0} instructions a step  {}",
+            100.0 * f.cycles as f64 / total.max(1) as f64,
+            f.cycles as f64 / steps,
+            f.instructions as f64 / steps,
+            f.function
+        );
+    }
+    let rest: u64 = functions.iter().skip(rows).map(|f| f.cycles).sum();
+    println!(
+        "    {:>5.1}% {:>10.0} cycles a step in {} other functions",
+        100.0 * rest as f64 / total.max(1) as f64,
+        rest as f64 / steps,
+        functions.len().saturating_sub(rows)
+    );
+    Ok(())
 }
 
 /// The step's modelled cycles by cause: what the core does itself and what it waits for.

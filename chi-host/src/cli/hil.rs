@@ -307,10 +307,12 @@ fn print_cost(r: &HilReport, qemu: bool, period: f32) -> Result<()> {
         firmware::CORE_HZ * f64::from(period) / 1e6
     );
     let iterations = |f: fn(u8, u8) -> u8| r.iterations.iter().copied().reduce(f).unwrap_or(0);
+    let skipped = r.iterations.iter().filter(|i| **i == 0).count();
     println!(
-        "  planner iterations a step: {} to {} (the twin replays each step with the board's count)",
+        "  planner iterations a step: {} to {} (the twin replays each step with the board's count); planning skipped on {skipped} of {} steps",
         iterations(u8::min),
-        iterations(u8::max)
+        iterations(u8::max),
+        r.iterations.len()
     );
     match &r.first_mismatch {
         None => {

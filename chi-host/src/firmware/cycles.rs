@@ -63,6 +63,8 @@ pub struct Plugin {
     marks: u64,
     /// The file the plugin writes.
     pub out: PathBuf,
+    /// The span whose instructions the plugin profiles.
+    pub profile: Option<usize>,
 }
 
 impl Plugin {
@@ -73,13 +75,26 @@ impl Plugin {
             library: library()?,
             marks: marks_address(&image)?,
             out,
+            profile: None,
         })
+    }
+
+    /// The plugin that also profiles the instructions run inside `span` (see [`Marks::profile`]).
+    pub fn profiling(self, span: usize) -> Self {
+        Self {
+            profile: Some(span),
+            ..self
+        }
     }
 
     /// QEMU's `-plugin` argument.
     pub fn argument(&self) -> String {
+        let profile = self
+            .profile
+            .map(|s| format!(",profile={s}"))
+            .unwrap_or_default();
         format!(
-            "{},out={},marks={:#x}",
+            "{},out={},marks={:#x}{profile}",
             self.library.display(),
             self.out.display(),
             self.marks
@@ -209,6 +224,20 @@ pub struct Marks {
     /// Mnemonics the model's tables did not know (timed as one cycle), with their count of
     /// distinct instructions.
     pub unknown: Vec<(String, u64)>,
+    /// With a profiled span, and if QEMU exited: each address run inside it, with its
+    /// executions and the cycles charged to it.
+    pub profile: Vec<Site>,
+}
+
+/// One address of the profile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Site {
+    /// The instruction's address.
+    pub address: u64,
+    /// Times it ran inside the profiled span.
+    pub executions: u64,
+    /// Modelled cycles charged to it: from its start to the next instruction's.
+    pub cycles: u64,
 }
 
 impl Marks {
@@ -244,6 +273,14 @@ impl Marks {
                 }
                 ["total", counts @ ..] => {
                     marks.total = Some(Counts::parse(counts).with_context(at)?);
+                }
+                ["profile", address, executions, cycles] => {
+                    let hex = address.trim_start_matches("0x");
+                    marks.profile.push(Site {
+                        address: u64::from_str_radix(hex, 16).with_context(at)?,
+                        executions: executions.parse().with_context(at)?,
+                        cycles: cycles.parse().with_context(at)?,
+                    });
                 }
                 ["unknown", mnemonic, n] => {
                     marks

@@ -20,6 +20,7 @@ pub mod cycles;
 pub mod flood;
 pub mod hil;
 pub mod log;
+pub mod profile;
 pub mod qemu;
 pub mod selftest;
 pub mod twin;
