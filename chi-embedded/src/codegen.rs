@@ -60,7 +60,11 @@ pub fn generate(bundle: &[u8]) -> Result<Generated, String> {
     for (name, doc, v) in [
         ("S", "State values.", s),
         ("A", "Actions.", a),
-        ("IN", "Ensemble input, `S + A`.", s + a),
+        (
+            "IN",
+            "Ensemble input, `S + A` padded (`chi_embedded::bundle::ensemble_input`).",
+            crate::bundle::ensemble_input(s, a),
+        ),
         ("E", "Ensemble members.", e),
         ("HE", "Ensemble hidden width.", he),
         ("HP", "Policy hidden width.", hp),

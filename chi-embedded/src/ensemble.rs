@@ -36,7 +36,7 @@ fn softplus(x: f32) -> f32 {
     }
 }
 
-/// One member: `IN = S + A` inputs, three hidden layers of `HE`, two heads of `S`.
+/// One member: `IN` inputs (`S + A` and their padding), three hidden layers of `HE`, two heads of `S`.
 #[derive(Clone, Copy, Debug)]
 pub struct Member<'a, const IN: usize, const HE: usize, const S: usize> {
     /// The three hidden layers.
@@ -106,10 +106,15 @@ pub struct Ensemble<
 impl<const S: usize, const A: usize, const IN: usize, const E: usize, const HE: usize>
     Ensemble<'_, S, A, IN, E, HE>
 {
-    const SHAPES_AGREE: () = assert!(IN == S + A, "ensemble input width IN must equal S + A");
+    const SHAPES_AGREE: () = assert!(
+        IN == crate::bundle::ensemble_input(S, A),
+        "ensemble input width IN must be ensemble_input(S, A)"
+    );
 
     fn normalised_input(&self, s: &[f32; S], a: &[f32; A]) -> [f32; IN] {
         let () = Self::SHAPES_AGREE;
+        // Inputs past S + A are the padding of `ensemble_input`: zero, and zero after the
+        // normaliser too (an exported bundle's padding has mean 0).
         let mut x = [0.0; IN];
         for (x, v) in x.iter_mut().zip(s.iter().chain(a)) {
             *x = *v;

@@ -142,11 +142,15 @@ fn normalise_into<'a>(
     inv_std: &[f32],
     out: &mut Vec<f32>,
 ) {
+    // Past `x`, zeros up to the normaliser's width: the ensemble input's padding
+    // (`chi_embedded::bundle::ensemble_input`), normalised as the board normalises it.
     out.extend(
         x.into_iter()
+            .copied()
+            .chain(std::iter::repeat(0.0))
             .zip(mean)
             .zip(inv_std)
-            .map(|((x, m), k)| normalise(*x, *m, *k)),
+            .map(|((x, m), k)| normalise(x, *m, *k)),
     );
 }
 
@@ -392,6 +396,63 @@ mod tests {
 
     /// The `gemm` path runs only on CPUs without AVX-512F; it must give what the layer
     /// gives here (the packed kernel where this CPU has one, else itself).
+    /// Half-Cheetah's 23 ensemble inputs padded to 24 for the board's kernels: the host on
+    /// the padded spec, the host on the same networks unpadded and the board all predict the
+    /// same next states.
+    #[test]
+    fn a_padded_ensemble_input_predicts_as_the_unpadded_one_on_host_and_board() {
+        use chi_embedded::bundle::owned::OwnedWeights;
+        use chi_embedded::bundle::testing::half_cheetah_spec;
+        let spec = half_cheetah_spec(Precision::F32, 3);
+        assert_eq!(spec.ensemble_input_mean.len(), 24);
+        let mut unpadded = spec.clone();
+        unpadded.ensemble_input_mean.truncate(23);
+        unpadded.ensemble_input_inv_std.truncate(23);
+        for member in &mut unpadded.members {
+            let first = &mut member[0];
+            let OwnedWeights::F32(w) = &first.weights else {
+                panic!("an f32 spec");
+            };
+            assert!(
+                w.chunks(24).all(|row| row[23] == 0.0),
+                "padding weighs nothing"
+            );
+            let rows: Vec<f32> = w.chunks(24).flat_map(|row| row[..23].to_vec()).collect();
+            first.weights = OwnedWeights::F32(rows);
+            first.cols = 23;
+        }
+        let bytes = spec.encode().unwrap();
+        let board = Bundle::<17, 6, 24, 3, 64, 64, 7, 128>::parse(bytes.as_bytes()).unwrap();
+        let (mut padded, mut plain) = (
+            HostEnsemble::from_spec(&spec),
+            HostEnsemble::from_spec(&unpadded),
+        );
+        let states: Vec<[f32; 17]> = (0..3)
+            .map(|k| std::array::from_fn(|i| 0.3 * (i as f32 - 8.0) * (k as f32 + 1.0) / 8.0))
+            .collect();
+        let actions: Vec<[f32; 6]> = (0..3)
+            .map(|k| std::array::from_fn(|i| ((i + k) as f32 * 0.37).sin()))
+            .collect();
+        for member in 0..3 {
+            let (mut a, mut b) = ([[0.0; 17]; 3], [[0.0; 17]; 3]);
+            Dynamics::<17, 6>::predict(&mut padded, member, &states, &actions, &mut a);
+            Dynamics::<17, 6>::predict(&mut plain, member, &states, &actions, &mut b);
+            for ((s, act), (x, y)) in states.iter().zip(&actions).zip(a.iter().zip(&b)) {
+                let want = board.ensemble.predict_next(member, s, act);
+                for ((x, y), w) in x.iter().zip(y).zip(want) {
+                    assert!(
+                        (x - y).abs() <= 1e-5 * (1.0 + y.abs()),
+                        "host padded {x} unpadded {y}"
+                    );
+                    assert!(
+                        (x - w).abs() <= 1e-5 * (1.0 + w.abs()),
+                        "host {x} board {w}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn gemm_path_agrees_with_the_layer_as_built() {
         let dims = Dims {

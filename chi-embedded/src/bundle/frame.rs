@@ -23,8 +23,9 @@ pub const MAGIC: [u8; 4] = *b"CHIB";
 /// the Cortex-M4's SXTB16/SMLAD pair wants ([`crate::nn::smlad_order`]); version 3 adds the
 /// header's terminal-value weight and the value network after the policy; version 4 records
 /// the task by name, definition version and parameters ([`crate::task::TaskRecord`]); version 5 adds the controller's habitual exit
-/// ([`crate::habit::HabitConfig`]).
-pub const VERSION: u16 = 5;
+/// ([`crate::habit::HabitConfig`]); version 6 pads the ensemble's input
+/// ([`super::ensemble_input`]).
+pub const VERSION: u16 = 6;
 /// Bytes before the header.
 pub const PREFIX_LEN: usize = 16;
 /// Bytes of the trailing CRC.

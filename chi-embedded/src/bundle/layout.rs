@@ -36,7 +36,7 @@ pub fn payload_len(dims: &Dims, precision: Precision, value: bool) -> Option<usi
     let e = usize::try_from(dims.members).ok()?;
     let he = usize::try_from(dims.ensemble_hidden).ok()?;
     let hp = usize::try_from(dims.policy_hidden).ok()?;
-    let input = s.checked_add(a)?;
+    let input = super::checked_ensemble_input(s, a)?;
     let member = [
         layer_len(he, input, precision)?,
         layer_len(he, he, precision)?,

@@ -20,6 +20,28 @@ pub mod testing;
 mod tests;
 
 pub use error::{BundleError, Dim, Item, Location, Network, Problem};
+
+/// The ensemble's input width `IN` for `state` and `action` sizes: `S + A`, padded with
+/// zero inputs to a multiple of 8 from 8 up. The M4's int8 kernels take rows of whole
+/// 8-byte blocks, 4-aligned; without the padding Half-Cheetah's 17 + 6 = 23 inputs sent
+/// every member's first layer to the portable kernel, a fifth of a board step. Below 8
+/// the layer is small and padding would double it.
+/// Sizes past `usize` (only a corrupt header's) give `usize::MAX`, which no check accepts.
+pub const fn ensemble_input(state: usize, action: usize) -> usize {
+    match checked_ensemble_input(state, action) {
+        Some(n) => n,
+        None => usize::MAX,
+    }
+}
+
+/// [`ensemble_input`], `None` where it overflows.
+pub const fn checked_ensemble_input(state: usize, action: usize) -> Option<usize> {
+    match state.checked_add(action) {
+        Some(n) if n < 8 => Some(n),
+        Some(n) => n.checked_next_multiple_of(8),
+        None => None,
+    }
+}
 pub use header::{Dims, Header, Precision};
 
 use cursor::Cursor;
@@ -32,7 +54,8 @@ use crate::value::Value;
 
 /// A decoded bundle: header and the networks, borrowing the bundle's bytes.
 ///
-/// The const parameters are the compiled sizes: `S` state, `A` action, `IN = S + A`
+/// The const parameters are the compiled sizes: `S` state, `A` action, `IN` =
+/// [`ensemble_input`]`(S, A)`
 /// ensemble input, `E` members, `HE` ensemble width, `HP` policy width, `H` horizon, `K`
 /// planner samples.
 #[derive(Clone, Debug)]
@@ -95,8 +118,8 @@ impl<
 > Bundle<'a, S, A, IN, E, HE, HP, H, K>
 {
     const SIZES_VALID: () = assert!(
-        S > 0 && A > 0 && IN == S + A && E > 0 && HE > 0 && HP > 0 && H > 0 && K > 0,
-        "sizes must be positive and IN must equal S + A"
+        S > 0 && A > 0 && IN == ensemble_input(S, A) && E > 0 && HE > 0 && HP > 0 && H > 0 && K > 0,
+        "sizes must be positive and IN must be ensemble_input(S, A)"
     );
 
     /// Decodes `bytes` (4-byte aligned) into networks that borrow them.

@@ -99,6 +99,30 @@ impl OwnedLayer {
         }
     }
 
+    /// The layer with zero-weight inputs appended up to `cols` (an f32 layer; int8 and
+    /// wider layers stay as they are).
+    pub fn with_cols(self, cols: usize) -> Self {
+        match self.weights {
+            OwnedWeights::F32(w) if cols > self.cols => {
+                let old = self.cols.max(1);
+                let weights = w
+                    .chunks(old)
+                    .flat_map(|row| {
+                        row.iter()
+                            .copied()
+                            .chain(core::iter::repeat_n(0.0, cols - old))
+                    })
+                    .collect();
+                Self {
+                    cols,
+                    weights: OwnedWeights::F32(weights),
+                    ..self
+                }
+            }
+            weights => Self { weights, ..self },
+        }
+    }
+
     /// The int8 version of an f32 layer (symmetric, one scale per row); int8 stays as is.
     pub fn quantised(&self) -> Self {
         match &self.weights {
@@ -167,9 +191,10 @@ pub type OwnedValue = [OwnedLayer; 3];
 pub struct BundleSpec {
     /// Header.
     pub header: Header,
-    /// Ensemble input mean, `S + A`.
+    /// Ensemble input mean, `IN` ([`super::ensemble_input`]; see
+    /// [`Self::with_padded_ensemble_input`]).
     pub ensemble_input_mean: Vec<f32>,
-    /// Ensemble input reciprocal std, `S + A`.
+    /// Ensemble input reciprocal std, `IN`.
     pub ensemble_input_inv_std: Vec<f32>,
     /// Mean of the state change, `S`.
     pub ensemble_output_mean: Vec<f32>,
@@ -206,6 +231,28 @@ fn put_f32s(out: &mut Vec<u8>, values: &[f32]) {
 }
 
 impl BundleSpec {
+    /// The spec with the ensemble's input padded to [`super::ensemble_input`]: mean 0 and
+    /// reciprocal std 1 for the padding (the zeros the board feeds it normalise to zero)
+    /// and zero-weight columns in every member's first layer. What a trainer's ensemble
+    /// of `S + A` inputs exports; a spec already padded stays as it is.
+    pub fn with_padded_ensemble_input(mut self) -> Self {
+        let d = &self.header.dims;
+        let input = super::ensemble_input(d.state as usize, d.action as usize);
+        for (v, fill) in [
+            (&mut self.ensemble_input_mean, 0.0),
+            (&mut self.ensemble_input_inv_std, 1.0),
+        ] {
+            if v.len() < input {
+                v.resize(input, fill);
+            }
+        }
+        for member in &mut self.members {
+            let [first, ..] = member;
+            *first = first.clone().with_cols(input);
+        }
+        self
+    }
+
     /// The same spec with every layer quantised to int8.
     pub fn quantised(&self) -> Self {
         let mut spec = self.clone();
@@ -228,10 +275,11 @@ impl BundleSpec {
             d.ensemble_hidden as usize,
             d.policy_hidden as usize,
         );
+        let input = super::ensemble_input(s, a);
         let err = |m: String| Err(EncodeError(m));
         let vectors = [
-            ("ensemble input mean", &self.ensemble_input_mean, s + a),
-            ("ensemble input 1/std", &self.ensemble_input_inv_std, s + a),
+            ("ensemble input mean", &self.ensemble_input_mean, input),
+            ("ensemble input 1/std", &self.ensemble_input_inv_std, input),
             ("ensemble output mean", &self.ensemble_output_mean, s),
             ("ensemble output std", &self.ensemble_output_std, s),
             ("policy input mean", &self.policy_input_mean, s),
@@ -260,7 +308,7 @@ impl BundleSpec {
                 self.header.terminal_value
             ));
         }
-        let member_shapes = [(he, s + a), (he, he), (he, he), (s, he), (s, he)];
+        let member_shapes = [(he, input), (he, he), (he, he), (s, he), (s, he)];
         let policy_shapes = [(hp, s), (hp, hp), (a, hp), (a, hp)];
         let value_shapes = [(hp, s), (hp, hp), (1, hp)];
         let layers = self

@@ -246,7 +246,8 @@ pub fn random_spec(dims: Dims, precision: Precision, seed: u64) -> BundleSpec {
         policy_input_inv_std: positive(s),
         policy,
         value: None,
-    };
+    }
+    .with_padded_ensemble_input();
     match precision {
         Precision::F32 => spec,
         Precision::I8 => spec.quantised(),

@@ -56,7 +56,9 @@ impl Visitor for Args {
         let board = run.config().board;
         let out = self.out.clone().unwrap_or_else(|| self.run.clone());
         std::fs::create_dir_all(&out)?;
-        let mut spec = run.spec(self.samples.unwrap_or(board.samples))?;
+        let mut spec = run
+            .spec(self.samples.unwrap_or(board.samples))?
+            .with_padded_ensemble_input();
         let planner = &mut spec.header.controller.planner;
         planner.iterations = self.iterations.unwrap_or(board.iterations);
         if planner.iterations == 0 {
