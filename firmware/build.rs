@@ -8,15 +8,69 @@
 
 use std::{env, fs, path::PathBuf, process::ExitCode};
 
-/// Flash of the STM32F405 and the code beside the bundle: the hil image is 88 KB at
-/// opt-level 3 without the bundle (`cargo xtask size`); 128 KB leaves room for growth.
-const FLASH: usize = 1024 * 1024;
+/// Code beside the bundle: the hil image is 88 KB at opt-level 3 without the bundle (`cargo
+/// xtask size`); 128 KB leaves room for growth.
 const CODE: usize = 128 * 1024;
-/// RAM the stack may use (memory.x keeps to the F405's 128 KB of main SRAM), and what a
-/// control step needs beside the planner's scratch: measured 5.7 KB for the point mass and
-/// 10 KB for Half-Cheetah at the board's sizes (stack high-water less the scratch), so 16 KB.
-const RAM: usize = 128 * 1024;
+/// What a control step needs on the stack beside the planner's scratch: measured 5.7 KB for
+/// the point mass and 10 KB for Half-Cheetah at the board's sizes (stack high-water less the
+/// scratch), so 16 KB.
 const STACK_BESIDES_PLANNER: usize = 16 * 1024;
+
+/// A chip the firmware builds for: its cargo feature (none for the default), the name of its
+/// `chip` cfg and memory layout (`memory/<name>.x`), and the flash and RAM that layout gives
+/// (the stack may use all of RAM).
+struct Chip {
+    feature: Option<&'static str>,
+    name: &'static str,
+    flash: usize,
+    ram: usize,
+}
+
+/// The chips: the STM32F405 (Cortex-M4F) unless a feature names another.
+const CHIPS: [Chip; 3] = [
+    Chip {
+        feature: None,
+        name: "stm32f405",
+        flash: 1024 * 1024,
+        ram: 128 * 1024,
+    },
+    Chip {
+        feature: Some("MPS2_AN500"),
+        name: "mps2-an500",
+        flash: 4 * 1024 * 1024,
+        ram: 4 * 1024 * 1024,
+    },
+    Chip {
+        feature: Some("MPS2_AN505"),
+        name: "mps2-an505",
+        flash: 4 * 1024 * 1024,
+        ram: 4 * 1024 * 1024,
+    },
+];
+
+/// The chip the features name (at most one).
+fn chip() -> Result<&'static Chip, String> {
+    let named: Vec<&Chip> = CHIPS
+        .iter()
+        .filter(|c| {
+            c.feature
+                .is_some_and(|f| env::var_os(format!("CARGO_FEATURE_{f}")).is_some())
+        })
+        .collect();
+    match named.as_slice() {
+        [] => Ok(&CHIPS[0]),
+        [one] => {
+            if env::var_os("CARGO_FEATURE_BOARD").is_some() {
+                return Err(format!(
+                    "feature `board` is the STM32F405 board; {} runs in QEMU only",
+                    one.name
+                ));
+            }
+            Ok(one)
+        }
+        _ => Err("choose one chip feature".into()),
+    }
+}
 
 fn main() -> ExitCode {
     match build() {
@@ -31,10 +85,17 @@ fn main() -> ExitCode {
 fn build() -> Result<(), String> {
     let out = PathBuf::from(env::var_os("OUT_DIR").ok_or("cargo sets OUT_DIR")?);
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").ok_or("no manifest dir")?);
-    fs::copy(manifest.join("memory.x"), out.join("memory.x"))
-        .map_err(|e| format!("memory.x: {e}"))?;
+    let chip = chip()?;
+    let names: Vec<String> = CHIPS.iter().map(|c| format!("\"{}\"", c.name)).collect();
+    println!(
+        "cargo:rustc-check-cfg=cfg(chip, values({}))",
+        names.join(", ")
+    );
+    println!("cargo:rustc-cfg=chip=\"{}\"", chip.name);
+    let layout = manifest.join(format!("memory/{}.x", chip.name));
+    fs::copy(&layout, out.join("memory.x")).map_err(|e| format!("{}: {e}", layout.display()))?;
     println!("cargo:rustc-link-search={}", out.display());
-    println!("cargo:rerun-if-changed=memory.x");
+    println!("cargo:rerun-if-changed=memory");
     println!("cargo:rerun-if-env-changed=CHI_BUNDLE");
     println!("cargo:rerun-if-env-changed=CHI_DEADLINE_TICKS");
     let deadline = match env::var("CHI_DEADLINE_TICKS") {
@@ -66,18 +127,18 @@ fn build() -> Result<(), String> {
     let generated = chi_embedded::codegen::generate(&bytes)
         .map_err(|e| format!("CHI_BUNDLE={} cannot be built: {e}", bundle.display()))?;
     let flash = bytes.len() + CODE;
-    if flash > FLASH {
+    if flash > chip.flash {
         return Err(format!(
             "CHI_BUNDLE={} does not fit the chip's flash: {} KB of tensors + {} KB of code = {} KB needed, {} KB available",
             bundle.display(),
             bytes.len() / 1024,
             CODE / 1024,
             flash / 1024,
-            FLASH / 1024
+            chip.flash / 1024
         ));
     }
     let ram = generated.planner_bytes + STACK_BESIDES_PLANNER;
-    if ram > RAM {
+    if ram > chip.ram {
         return Err(format!(
             "CHI_BUNDLE={} does not fit the chip's RAM: the planner's scratch ({} KB for K = {}, H = {}) + {} KB for the rest of a control step = {} KB of stack needed, {} KB available",
             bundle.display(),
@@ -86,7 +147,7 @@ fn build() -> Result<(), String> {
             generated.header.dims.horizon,
             STACK_BESIDES_PLANNER / 1024,
             ram / 1024,
-            RAM / 1024
+            chip.ram / 1024
         ));
     }
     fs::write(out.join("bundle.chib"), &bytes).map_err(|e| format!("bundle.chib: {e}"))?;

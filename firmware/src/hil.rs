@@ -10,17 +10,17 @@ use chi_embedded::habit::HabitConfig;
 use chi_embedded::link::{ControllerHandler, Info, Server};
 use chi_embedded::task::Task;
 
-use crate::board::Usart1;
+use crate::board::Serial;
 use crate::sizes::{A, Bundle, Controller, S};
 use crate::{board, bundle, exit, marks};
 
 include!(concat!(env!("OUT_DIR"), "/deadline.rs"));
 
-/// The deadline of a step in ticks: the build's, or the task's control period in core cycles
-/// (SysTick counts the 168 MHz core clock on a board, `board::clock`). Under QEMU with
-/// `-icount shift=0` a tick is 1/0.168 instructions instead, so the task's period allows far
-/// more work in QEMU than on a board: tests that want a tight deadline there set
-/// `CHI_DEADLINE_TICKS`.
+/// The deadline of a step in ticks: the build's, or the task's control period in SysTick
+/// ticks (the core clock on a board, [`board::TICK_HZ`]). Under QEMU with `-icount shift=0`
+/// an instruction is a nanosecond of virtual time (on the F405 0.168 ticks), so the task's
+/// period allows far more work in QEMU than on a board: tests that want a tight deadline
+/// there set `CHI_DEADLINE_TICKS`.
 fn period_ticks<T: Task<S, A>>() -> u64 {
     // A bundle whose amortised phase alone outlasts the period could never act in time (the
     // planner's iterations are paced, the amortised phase is not): refused when the
@@ -31,13 +31,13 @@ fn period_ticks<T: Task<S, A>>() -> u64 {
             "the bundle's amortised phase alone does not fit the task's control period on a 168 MHz Cortex-M4 (chi_embedded::cost): export smaller networks or a shorter horizon"
         );
     }
-    DEADLINE_TICKS.unwrap_or(period_cycles(T::CONTROL_PERIOD) as u64)
+    DEADLINE_TICKS.unwrap_or((f64::from(T::CONTROL_PERIOD) * board::TICK_HZ) as u64)
 }
 
 pub fn run<T: Task<S, A>>(
     bundle: &Bundle<'static>,
     chi: &mut Controller<'static, T>,
-    mut serial: Usart1,
+    mut serial: Serial,
 ) -> ! {
     let info = Info::new(&bundle.header, bundle::bytes(), env!("CARGO_PKG_VERSION"));
     // One planned step before serving measures the longest unit of planning work, so the

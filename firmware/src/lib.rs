@@ -1,5 +1,5 @@
 //! chi firmware: the CHI controller of a weight bundle compiled into flash, on a Cortex-M4F
-//! (STM32F405 class).
+//! (the STM32F405, by default), a Cortex-M7 or a Cortex-M33 (`board`: one file a chip).
 //!
 //! The controller's sizes come from the bundle itself ([`sizes`], generated at build time),
 //! so one source serves every bundle; the task is a type the binary names: the bundle's own

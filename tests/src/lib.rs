@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use chi_host::firmware::machine::Machine;
 use chi_host::firmware::{build, qemu, twin};
 
 pub use build::Job;
@@ -30,6 +31,15 @@ pub fn build_paced_with(name: &str, bytes: &[u8], job: Job, deadline: Option<u64
     std::fs::write(&bundle, bytes).expect("writing the test bundle");
     let elf = tmp(&format!("{name}-{job:?}.elf"));
     build::build_paced(&bundle, job, deadline, &elf).expect("building the firmware");
+    elf
+}
+
+/// [`build_with`] for the chip of QEMU's `machine`.
+pub fn build_on(machine: Machine, name: &str, bytes: &[u8], job: Job) -> PathBuf {
+    let bundle = tmp(&format!("{name}-{machine}.chib"));
+    std::fs::write(&bundle, bytes).expect("writing the test bundle");
+    let elf = tmp(&format!("{name}-{machine}-{job:?}.elf"));
+    build::build_for(machine, &bundle, job, None, &elf).expect("building the firmware");
     elf
 }
 

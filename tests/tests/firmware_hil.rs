@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use chi_e2e::{Job, build_paced_with, build_with, twin_with};
+use chi_e2e::{Job, build_on, build_paced_with, build_with, twin_with};
 use chi_embedded::bundle::owned::BundleSpec;
 use chi_embedded::bundle::testing::{PolicyKind, point_mass_spec};
 use chi_embedded::envs::point_mass::PointMassTask;
@@ -15,6 +15,7 @@ use chi_host::firmware::client::Client;
 use chi_host::firmware::cycles::{Plugin, span};
 use chi_host::firmware::flood::flood;
 use chi_host::firmware::hil::episode;
+use chi_host::firmware::machine::Machine;
 use chi_host::firmware::qemu::{Clock, Serving};
 
 /// The board preset's widths.
@@ -154,6 +155,38 @@ fn board_over_usart_acts_as_the_host_and_survives_bad_frames() {
         log.iter().any(|l| l.starts_with("chi: hil serving")),
         "{log:?}"
     );
+}
+
+/// The hil firmware on a Cortex-M7 (QEMU's mps2-an500) and a Cortex-M33 (mps2-an505), their
+/// CMSDK UART behind the same `embedded_io` traits as the STM32's USART: a whole episode,
+/// every action equal to the host twin's.
+#[test]
+fn the_cortex_m7_and_m33_serve_actions_as_the_host() {
+    let spec = uncertain_int8(21);
+    let bytes = spec.encode().unwrap();
+    let mut twin = twin_with("hil-chips-i8", bytes.as_bytes());
+    for machine in [Machine::Mps2An500, Machine::Mps2An505] {
+        let elf = build_on(machine, "hil-chips-i8", bytes.as_bytes(), Job::Hil);
+        let serving = Serving::start(&elf, Clock::Instructions, Duration::from_secs(30)).unwrap();
+        let mut client = Client::new(
+            serving.stream.try_clone().unwrap(),
+            serving.stream.try_clone().unwrap(),
+        );
+        let mut env = Simulated::new(PointMassTask::default(), 30);
+        let reference = Some((&mut twin.client, bytes.as_bytes()));
+        let report = episode(&mut client, reference, bytes.as_bytes(), &mut env, 4).unwrap();
+        assert_eq!(report.steps, 30, "{machine}");
+        assert_eq!(
+            report.mismatches, 0,
+            "{machine}: first difference (step, board, host): {:?}",
+            report.first_mismatch
+        );
+        let mean = report.ticks.iter().map(|t| f64::from(*t)).sum::<f64>() / 30.0;
+        eprintln!(
+            "{machine}: {:.0} instructions a step",
+            machine.instructions(mean.round() as u64)
+        );
+    }
 }
 
 /// Hostile frames of every kind among valid requests, split and glued as they come: every

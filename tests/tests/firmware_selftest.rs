@@ -5,7 +5,7 @@
 //! each bundle. A corrupt bundle makes the firmware refuse to act; a bundle the chip cannot
 //! hold, or of a task the firmware does not know, is refused when the firmware is built.
 
-use chi_e2e::{Job, build_with, run, tmp};
+use chi_e2e::{Job, build_on, build_with, run, tmp};
 use chi_embedded::bundle::owned::BundleSpec;
 use chi_embedded::bundle::testing::{
     PolicyKind, point_mass_spec, random_spec, random_task_spec, with_distance_value,
@@ -19,6 +19,7 @@ use chi_embedded::episode::{self, Episode};
 use chi_embedded::nn::Activation;
 use chi_embedded::planner::Propagation;
 use chi_embedded::task::Task;
+use chi_host::firmware::machine::Machine;
 use chi_host::firmware::{build, qemu, selftest};
 
 /// The board preset's point-mass sizes.
@@ -142,6 +143,38 @@ fn board_selftest_equals_host_bit_for_bit() {
         planned >= 3,
         "the planner must run on the board in most cases, ran in {planned}"
     );
+}
+
+/// The same firmware source on the STM32F405 (Cortex-M4F), a Cortex-M7 (QEMU's mps2-an500)
+/// and a Cortex-M33 (mps2-an505, built for ARMv8-M): each chip's episode equals the host's
+/// bit for bit, with the int8 DSP kernels (SXTB16, SMLAD) and the f32 ones (VLDM, VMLA).
+#[test]
+fn three_chips_run_the_selftest_bit_for_bit() {
+    let cases = cases();
+    for machine in [
+        Machine::Netduinoplus2,
+        Machine::Mps2An500,
+        Machine::Mps2An505,
+    ] {
+        for (name, spec) in cases.iter().filter(|(n, _)| n.contains("value")) {
+            let (want, iterations) = point_mass_host(spec);
+            assert!(iterations > 0, "{name}: the planner runs");
+            let elf = build_on(
+                machine,
+                name,
+                spec.encode().unwrap().as_bytes(),
+                Job::Selftest,
+            );
+            // Under -icount, so the ticks count instructions the same way on every run.
+            let r = qemu::run(&elf, qemu::Clock::Instructions, chi_e2e::TIMEOUT).unwrap();
+            assert_same(&format!("{name} on {machine}"), &want, &r);
+            let ticks = selftest::ticks(&r.log).unwrap();
+            eprintln!(
+                "{name} on {machine}: {:.0} instructions a step",
+                machine.instructions(ticks) / f64::from(want.steps.max(1))
+            );
+        }
+    }
 }
 
 /// Other tasks, other sizes, from one firmware source: the pendulum (three states, one

@@ -24,6 +24,8 @@ const HE: usize = 32;
 const HP: usize = 32;
 
 const BOARD_TARGET: &str = "thumbv7em-none-eabihf";
+/// The Cortex-M33's (QEMU's mps2-an505; ARMv8-M Mainline).
+const M33_TARGET: &str = "thumbv8m.main-none-eabihf";
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
@@ -160,14 +162,18 @@ fn reference_bundle() -> Result<PathBuf> {
 /// reference bundle or the Half-Cheetah one: every job on QEMU, and the real-board build
 /// (untestable here, kept compiling). The sizes come from the bundle, so the cheetah bundle
 /// checks a second set of them.
-const FIRMWARE_BUILDS: [(&str, bool); 7] = [
-    ("qemu,selftest", false),
-    ("qemu,hil", false),
-    ("qemu,bench", false),
-    ("board,hil", false),
-    ("board,selftest", false),
-    ("qemu,bench", true),
-    ("board,hil", true),
+const FIRMWARE_BUILDS: [(&str, &str, bool); 11] = [
+    ("qemu,selftest", BOARD_TARGET, false),
+    ("qemu,hil", BOARD_TARGET, false),
+    ("qemu,bench", BOARD_TARGET, false),
+    ("board,hil", BOARD_TARGET, false),
+    ("board,selftest", BOARD_TARGET, false),
+    ("qemu,bench", BOARD_TARGET, true),
+    ("board,hil", BOARD_TARGET, true),
+    ("qemu,hil,mps2-an500", BOARD_TARGET, false),
+    ("qemu,bench,mps2-an500", BOARD_TARGET, false),
+    ("qemu,hil,mps2-an505", M33_TARGET, false),
+    ("qemu,bench,mps2-an505", M33_TARGET, false),
 ];
 
 fn firmware_build(profile: &str, features: &str, bundle: &Path) -> Result<PathBuf> {
@@ -226,10 +232,18 @@ fn test() -> Result<()> {
     ]))?;
     let bundle = reference_bundle()?;
     let cheetah = root().join("target/bundles/reference-cheetah-i8.chib");
-    for (features, is_cheetah) in FIRMWARE_BUILDS {
+    for (features, target, is_cheetah) in FIRMWARE_BUILDS {
         run(cargo()
             .args(["clippy", "--quiet", "--release", "--no-default-features"])
-            .args(["--features", features, "--", "-D", "warnings"])
+            .args([
+                "--target",
+                target,
+                "--features",
+                features,
+                "--",
+                "-D",
+                "warnings",
+            ])
             .current_dir(root().join("firmware"))
             .env("CHI_BUNDLE", if is_cheetah { &cheetah } else { &bundle }))?;
     }

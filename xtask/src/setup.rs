@@ -1,5 +1,5 @@
 //! What the commands install on a fresh machine: QEMU, MuJoCo's library and models from
-//! PyPI wheels, SLURM and munge, the figures' font and the board's rustup target. Sessions
+//! PyPI wheels, SLURM and munge, the figures' font and the firmware's rustup targets. Sessions
 //! and CI run as root, so installs need no prompt; elsewhere they go through sudo.
 
 use std::env;
@@ -8,7 +8,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 
-use crate::{BOARD_TARGET, root, run};
+use crate::{BOARD_TARGET, M33_TARGET, root, run};
 
 pub fn on_path(program: &str) -> bool {
     env::var_os("PATH")
@@ -135,7 +135,7 @@ take("gymnasium-1.4.0-*.whl", "gymnasium/envs/mujoco/assets/half_cheetah.xml", o
 }
 
 /// Adds what the commands need when missing: QEMU, MuJoCo, SLURM and munge, the figures'
-/// font and the board's rustup target.
+/// font and the firmware's rustup targets (Cortex-M4/M7 and M33).
 pub fn setup() -> Result<()> {
     install_qemu()?;
     install_mujoco()?;
@@ -158,14 +158,14 @@ pub fn setup() -> Result<()> {
         .current_dir(root())
         .output()
         .context("rustup is needed to add the board target")?;
-    if !String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .any(|l| l.trim() == BOARD_TARGET)
-    {
-        eprintln!("xtask: installing the rustup target {BOARD_TARGET} (for the firmware)");
-        run(Command::new("rustup")
-            .args(["target", "add", BOARD_TARGET])
-            .current_dir(root()))?;
+    let installed = String::from_utf8_lossy(&out.stdout).into_owned();
+    for target in [BOARD_TARGET, M33_TARGET] {
+        if !installed.lines().any(|l| l.trim() == target) {
+            eprintln!("xtask: installing the rustup target {target} (for the firmware)");
+            run(Command::new("rustup")
+                .args(["target", "add", target])
+                .current_dir(root()))?;
+        }
     }
     Ok(())
 }

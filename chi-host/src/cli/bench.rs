@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 use chi_host::firmware::bench::{BenchReport, Cycles};
 use chi_host::firmware::cycles::{Plugin, Site, span};
+use chi_host::firmware::machine::Machine;
 use chi_host::firmware::profile;
 use chi_host::firmware::{self, qemu};
 
@@ -19,17 +20,31 @@ pub struct Args {
     /// Functions to list in the profile of a control step (where its modelled cycles go).
     #[arg(long, default_value_t = 14, value_name = "N")]
     profile: usize,
+    /// The QEMU machine (chip) to run on. The cycle model describes the STM32F405
+    /// (netduinoplus2) only; the others report QEMU instructions.
+    #[arg(long, value_enum, default_value_t)]
+    machine: Machine,
 }
 
 impl Args {
     pub fn run(self) -> Result<()> {
         let header = super::BundleFile::read(&self.bundle)?.header;
-        let elf = super::work_dir().join("chi-bench.elf");
+        let elf = super::work_dir().join(format!("chi-bench-{}.elf", self.machine));
         eprintln!(
-            "chi: building the bench firmware with {}",
+            "chi: building the bench firmware for {} with {}",
+            self.machine,
             self.bundle.display()
         );
-        firmware::build::build(&self.bundle, firmware::build::Job::Bench, &elf)?;
+        firmware::build::build_for(
+            self.machine,
+            &self.bundle,
+            firmware::build::Job::Bench,
+            None,
+            &elf,
+        )?;
+        if self.machine != Machine::Netduinoplus2 {
+            return self.instructions_only(&elf);
+        }
         let plugin =
             Plugin::new(&elf, super::work_dir().join("chi-bench.cycles"))?.profiling(span::ACT);
         let run = qemu::run(
@@ -104,6 +119,40 @@ impl Args {
                 cycles.unknown
             );
         }
+        Ok(())
+    }
+}
+
+impl Args {
+    /// The bench on a machine the cycle model does not describe: QEMU instructions.
+    fn instructions_only(&self, elf: &std::path::Path) -> Result<()> {
+        let run = qemu::run(elf, qemu::Clock::Instructions, Duration::from_secs(600))?;
+        if run.code != Some(0) {
+            bail!("the bench firmware failed: {:?}", run.log);
+        }
+        let r = BenchReport::parse(&run.log, self.machine)?;
+        println!(
+            "firmware bench (QEMU {} ({}), -icount shift=0: instructions, not cycles), bundle {}",
+            self.machine,
+            self.machine.cpu(),
+            self.bundle.display()
+        );
+        for k in &r.kernels {
+            println!(
+                "  {:<34} {:>6} {:>8.2} instructions a MAC",
+                k.name, k.precision, k.instructions_per_mac
+            );
+        }
+        println!(
+            "  control step: mean {:.0}, worst {:.0} instructions (amortised phase {:.0}); {} of {} steps planned, K = {}",
+            r.step_instructions,
+            r.worst_step_instructions,
+            r.amortise_instructions,
+            r.planned_steps,
+            r.steps,
+            r.samples
+        );
+        println!("  stack: {} of {} bytes used", r.stack.0, r.stack.1);
         Ok(())
     }
 }

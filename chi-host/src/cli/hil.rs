@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use chi_embedded::task::Task;
 use chi_host::firmware::cycles::{Counts, Plugin, span};
 use chi_host::firmware::hil::HilReport;
+use chi_host::firmware::machine::Machine;
 use chi_host::firmware::twin::Twin;
 use chi_host::firmware::{self, client::Client, qemu};
 use chi_host::tasks::{self, Visitor};
@@ -61,6 +62,10 @@ pub struct Args {
     /// of QEMU's speed).
     #[arg(long, requires = "qemu")]
     no_cycle_model: bool,
+    /// With --qemu: the QEMU machine (chip) to run on. The cycle model describes the
+    /// STM32F405 (netduinoplus2) only.
+    #[arg(long, value_enum, default_value_t, requires = "qemu")]
+    machine: Machine,
 }
 
 /// `chi hil` with its bundle read.
@@ -131,7 +136,11 @@ impl Visitor for Hil {
             if let Some(plugin) = &plugin {
                 print_modelled(plugin, &mut costed, r.steps)?;
             }
-            print_cost(&r, args.qemu, W::Task::CONTROL_PERIOD)?;
+            print_cost(
+                &r,
+                args.qemu.then_some(args.machine),
+                W::Task::CONTROL_PERIOD,
+            )?;
             returns.push(r.ret);
         }
         if let Some(dir) = &args.run {
@@ -214,8 +223,14 @@ fn connect(args: &Args) -> Result<(Client, Option<qemu::Serving>, Option<Plugin>
     if args.qemu {
         let elf = super::work_dir().join("chi-hil.elf");
         eprintln!("chi: building the hil firmware with {}", bundle.display());
-        firmware::build::build_paced(bundle, firmware::build::Job::Hil, args.deadline_ticks, &elf)?;
-        let plugin = if args.no_cycle_model {
+        firmware::build::build_for(
+            args.machine,
+            bundle,
+            firmware::build::Job::Hil,
+            args.deadline_ticks,
+            &elf,
+        )?;
+        let plugin = if args.no_cycle_model || args.machine != Machine::Netduinoplus2 {
             None
         } else {
             let out = super::work_dir().join("chi-hil.cycles");
@@ -286,15 +301,12 @@ fn print_modelled(plugin: &Plugin, costed: &mut usize, steps: u32) -> Result<()>
 
 /// Cost of the board's decisions against the task's control period, and whether each equals
 /// the twin's (an error if not).
-fn print_cost(r: &HilReport, qemu: bool, period: f32) -> Result<()> {
-    let to_unit = |ticks: f64| {
-        if qemu {
-            firmware::instructions(ticks.round() as u64)
-        } else {
-            ticks
-        }
+fn print_cost(r: &HilReport, qemu: Option<Machine>, period: f32) -> Result<()> {
+    let to_unit = |ticks: f64| match qemu {
+        Some(machine) => machine.instructions(ticks.round() as u64),
+        None => ticks,
     };
-    let unit = if qemu {
+    let unit = if qemu.is_some() {
         "instructions (QEMU -icount)"
     } else {
         "cycles"

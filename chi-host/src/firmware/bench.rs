@@ -3,9 +3,10 @@
 
 use anyhow::Context;
 
+use super::CORE_HZ;
 use super::cycles::{Counts, Marks};
 use super::log::{line, number};
-use super::{CORE_HZ, instructions};
+use super::machine::Machine;
 
 /// The spans the bench marks (`firmware/src/marks.rs`).
 use super::cycles::span;
@@ -118,8 +119,10 @@ pub struct Mean {
 }
 
 impl BenchReport {
-    /// Reads the bench's log.
-    pub fn parse(log: &[String]) -> anyhow::Result<Self> {
+    /// Reads the bench's log of a run on QEMU's `machine` (whose tick rate turns ticks into
+    /// instructions).
+    pub fn parse(log: &[String], machine: Machine) -> anyhow::Result<Self> {
+        let instructions = |ticks: u64| machine.instructions(ticks);
         let mut kernels = Vec::new();
         for l in log.iter().filter(|l| l.starts_with("chi: bench kernel ")) {
             let macs: f64 = number(l, "macs", 1)?;
@@ -152,9 +155,9 @@ impl BenchReport {
         report.context("reading the bench report")
     }
 
-    /// Reads the bench's log and the cycle model's marks of the same run.
+    /// Reads the bench's log and the cycle model's marks of the same run (the STM32F405's).
     pub fn parse_modelled(log: &[String], marks: &Marks) -> anyhow::Result<Self> {
-        let mut r = Self::parse(log)?;
+        let mut r = Self::parse(log, Machine::Netduinoplus2)?;
         r.cycles = Some(Cycles::from_marks(marks, r.kernels.len(), r.steps)?);
         Ok(r)
     }

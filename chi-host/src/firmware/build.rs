@@ -6,6 +6,8 @@ use std::sync::Mutex;
 
 use anyhow::Context;
 
+use super::machine::Machine;
+
 /// What the firmware image does (one cargo feature each).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Job {
@@ -47,13 +49,34 @@ pub fn build_paced(
     deadline: Option<u64>,
     out: &Path,
 ) -> anyhow::Result<()> {
+    build_for(Machine::default(), bundle, job, deadline, out)
+}
+
+/// [`build_paced`] for the chip of QEMU's `machine`.
+pub fn build_for(
+    machine: Machine,
+    bundle: &Path,
+    job: Job,
+    deadline: Option<u64>,
+    out: &Path,
+) -> anyhow::Result<()> {
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
     let dir = firmware_dir();
     // The image's sizes follow the bundle's header (the firmware's build script); one whose
     // header does not decode, or that the chip cannot hold, fails the build saying why.
-    let features = format!("qemu,{}", job.feature());
-    let args = ["--no-default-features", "--features", &features];
-    let built = dir.join("target/thumbv7em-none-eabihf/release/chi-firmware");
+    let features = match machine.feature() {
+        Some(chip) => format!("qemu,{},{chip}", job.feature()),
+        None => format!("qemu,{}", job.feature()),
+    };
+    let target = machine.target();
+    let args = [
+        "--no-default-features",
+        "--features",
+        &features,
+        "--target",
+        target,
+    ];
+    let built = dir.join(format!("target/{target}/release/chi-firmware"));
     let deadline = deadline.map(|t| t.to_string());
     let env: Vec<(&str, &str)> = deadline
         .iter()
@@ -61,7 +84,7 @@ pub fn build_paced(
         .collect();
     cargo_build(&ONE_AT_A_TIME, &dir, &args, &env, bundle, &built, out).map_err(|stderr| {
         anyhow::anyhow!(
-            "firmware build for {} failed (is the thumbv7em-none-eabihf target installed? `cargo xtask setup`):\n{}",
+            "firmware build for {} on {machine} failed (is the {target} target installed? `cargo xtask setup`):\n{}",
             bundle.display(),
             firmware_errors(&stderr)
         )

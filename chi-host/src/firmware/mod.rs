@@ -2,7 +2,9 @@
 //! over its serial port), read its defmt log, and drive an environment with its actions.
 //!
 //! - [`build`]: `cargo build` of `firmware/` with a bundle and a job (selftest, hil, bench).
-//! - [`qemu`]: QEMU's netduinoplus2 command line, a run to exit, a run serving USART1.
+//! - [`machine`]: the QEMU machines, one per chip of the firmware's.
+//! - [`qemu`]: QEMU's command line for an image's machine, a run to exit, a run serving its
+//!   serial port.
 //! - [`cycles`]: the cycle model of the STM32F405 (a QEMU plugin) and the spans it costs.
 //! - [`log`]: the firmware's defmt frames decoded with the ELF's table.
 //! - [`client`]: the host end of the link protocol, over TCP (QEMU) or a serial port.
@@ -20,6 +22,7 @@ pub mod cycles;
 pub mod flood;
 pub mod hil;
 pub mod log;
+pub mod machine;
 pub mod profile;
 pub mod qemu;
 pub mod selftest;

@@ -22,14 +22,18 @@ pub enum Clock<'p> {
     Modelled(&'p super::cycles::Plugin),
 }
 
-/// The QEMU command for `elf` with its clock.
-fn command(elf: &Path, clock: Clock<'_>) -> Command {
+/// The QEMU command for `elf` (on the machine it was built for) with its clock.
+fn command(elf: &Path, image: &[u8], clock: Clock<'_>) -> anyhow::Result<Command> {
+    let machine = super::machine::Machine::of_elf(image)?;
+    if matches!(clock, Clock::Modelled(_)) && machine != super::machine::Machine::Netduinoplus2 {
+        bail!("the cycle model describes the STM32F405 (netduinoplus2), not {machine}");
+    }
     let mut c = Command::new("qemu-system-arm");
     c.args([
         "-cpu",
-        "cortex-m4",
+        machine.cpu(),
         "-machine",
-        "netduinoplus2",
+        machine.qemu_name(),
         "-nographic",
     ])
     .args(["-monitor", "none"])
@@ -41,7 +45,7 @@ fn command(elf: &Path, clock: Clock<'_>) -> Command {
         c.args(["-plugin", &plugin.argument()]);
     }
     c.arg("-kernel").arg(elf);
-    c
+    Ok(c)
 }
 
 fn spawn(mut c: Command) -> anyhow::Result<Child> {
@@ -75,7 +79,7 @@ pub struct Run {
 /// Runs `elf` until it exits through semihosting; fails after `timeout`.
 pub fn run(elf: &Path, clock: Clock<'_>, timeout: Duration) -> anyhow::Result<Run> {
     let image = std::fs::read(elf).with_context(|| format!("reading {}", elf.display()))?;
-    let mut child = spawn(command(elf, clock))?;
+    let mut child = spawn(command(elf, &image, clock)?)?;
     let stdout = drain(child.stdout.take());
     let stderr = drain(child.stderr.take());
     let started = Instant::now();
@@ -121,7 +125,7 @@ impl Serving {
         let image = std::fs::read(elf).with_context(|| format!("reading {}", elf.display()))?;
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let port = listener.local_addr()?.port();
-        let mut c = command(elf, clock);
+        let mut c = command(elf, &image, clock)?;
         c.args(["-serial", &format!("tcp:127.0.0.1:{port}")]);
         let mut child = spawn(c)?;
         let stdout = Some(drain(child.stdout.take()));

@@ -34,3 +34,8 @@ pub fn parse<const S: usize>(log: &[String]) -> anyhow::Result<Episode<S>> {
         actions_crc: number(l, "actions_crc", 1)?,
     })
 }
+
+/// SysTick ticks the self-test's episode took (the machine's tick rate converts them).
+pub fn ticks(log: &[String]) -> anyhow::Result<u64> {
+    number(line(log, "chi: selftest ")?, "ticks", 1)
+}

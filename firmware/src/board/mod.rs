@@ -1,18 +1,41 @@
-//! What is specific to the STM32F405: clocks, the USART, the tick counter. The rest of the
-//! firmware sees only `embedded_io::{Read, Write}` and [`ticks`], so another chip is a new
-//! version of this module.
+//! What is specific to a chip: its serial port, the rate SysTick counts at, and its
+//! bring-up. The rest of the firmware sees only `embedded_io::{Read, Write}`, [`ticks`] and
+//! [`TICK_HZ`]; build.rs picks the chip from the cargo features (`chip` cfg) with its memory
+//! layout, so another chip is one file here, one line below and one in build.rs.
 
-pub mod clock;
-pub mod systick;
-pub mod usart;
+#[cfg(not(chip = "stm32f405"))]
+mod cmsdk_uart;
+mod systick;
 
+#[cfg_attr(chip = "stm32f405", path = "stm32f405/mod.rs")]
+#[cfg_attr(chip = "mps2-an500", path = "mps2_an500.rs")]
+#[cfg_attr(chip = "mps2-an505", path = "mps2_an505.rs")]
+mod chip;
+
+#[cfg_attr(not(feature = "hil"), allow(unused_imports))]
+pub use chip::{Serial, TICK_HZ};
 pub use systick::ticks;
-pub use usart::Usart1;
 
-/// Brings the chip up: clocks (board only), the tick counter, USART1 at `baud`.
-pub fn init(mut core: cortex_m::Peripherals, baud: u32) -> Usart1 {
-    #[cfg(feature = "board")]
-    clock::init();
+/// The QEMU machine the image is built for, NUL-padded, under a symbol the host reads from
+/// the ELF to start QEMU with the right machine and CPU (`chi_host::firmware::machine`).
+#[unsafe(no_mangle)]
+#[used]
+static CHI_QEMU_MACHINE: [u8; 32] = padded(chip::QEMU_MACHINE);
+
+const fn padded(name: &str) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    let bytes = name.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() && i < out.len() {
+        out[i] = bytes[i];
+        i += 1;
+    }
+    out
+}
+
+/// Brings the chip up: its clocks and serial port, then the tick counter.
+pub fn init(mut core: cortex_m::Peripherals, baud: u32) -> Serial {
+    let serial = chip::init(baud);
     systick::start(&mut core.SYST);
-    Usart1::new(baud)
+    serial
 }

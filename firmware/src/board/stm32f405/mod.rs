@@ -1,0 +1,22 @@
+//! The STM32F405 (Cortex-M4F at 168 MHz): QEMU's netduinoplus2, or a real board (feature
+//! `board`: clocks from the 8 MHz crystal). USART1 carries the link.
+
+mod clock;
+mod usart;
+
+pub use usart::Usart1 as Serial;
+
+/// SysTick ticks a second: the core clock on a board. QEMU's netduinoplus2 counts SysTick
+/// at 168 MHz of virtual time, which `-icount shift=0` advances 1 ns an instruction.
+#[cfg_attr(not(feature = "hil"), allow(dead_code))]
+pub const TICK_HZ: f64 = 168e6;
+
+/// QEMU's model of the chip.
+pub const QEMU_MACHINE: &str = "netduinoplus2";
+
+/// Clocks (board only) and USART1 at `baud`.
+pub fn init(baud: u32) -> Serial {
+    #[cfg(feature = "board")]
+    clock::init();
+    Serial::new(baud)
+}
