@@ -136,15 +136,22 @@ impl<const IN: usize, const OUT: usize> DenseI8<'_, IN, OUT> {
         if super::m4::suits_i8(self.weights) {
             let mut lanes = super::m4::Lanes4::zeroed();
             lanes.fill(xs.each_ref().map(|x| &x.q));
+            let [x0, x1, x2, x3] = xs.each_ref().map(|x| x.scale);
+            let [y0, y1, y2, y3] = ys;
+            // Each output of each lane by iterators in step, no index to check.
+            let outputs = y0
+                .iter_mut()
+                .zip(y1.iter_mut())
+                .zip(y2.iter_mut())
+                .zip(y3.iter_mut());
             let rows = self.weights.iter().zip(self.scale).zip(self.bias);
-            for (o, ((row, s), b)) in rows.enumerate() {
+            for (((row, s), b), (((o0, o1), o2), o3)) in rows.zip(outputs) {
                 // SAFETY: the layer suits the M4 kernels (checked above).
-                let acc = unsafe { super::m4::dot4_i8(row, &lanes) };
-                for ((y, x), acc) in ys.iter_mut().zip(xs).zip(acc) {
-                    if let Some(y) = y.get_mut(o) {
-                        *y = b + acc as f32 * (s * x.scale);
-                    }
-                }
+                let [a0, a1, a2, a3] = unsafe { super::m4::dot4_i8(row, &lanes) };
+                *o0 = b + a0 as f32 * (s * x0);
+                *o1 = b + a1 as f32 * (s * x1);
+                *o2 = b + a2 as f32 * (s * x2);
+                *o3 = b + a3 as f32 * (s * x3);
             }
             return;
         }

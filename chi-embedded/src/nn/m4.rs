@@ -149,8 +149,9 @@ pub unsafe fn dot_i8<const N: usize>(w: &[i8; N], x: &Halfwords<N>) -> i32 {
 }
 
 /// `sum_i w_i x_i` of one stored int8 row with each of four lanes of input: per four
-/// inputs one word load and two SXTB16 for the weights, then per lane one LDRD and two SMLAD
-/// (15 instructions for 16 MACs).
+/// inputs one word load and two SXTB16 for the weights, then two LDM of four words (two
+/// lanes' inputs each) and eight SMLAD (13 instructions for 16 MACs; loading the lanes by
+/// LDRD took 15).
 ///
 /// # Safety
 /// `w` must suit the word loads ([`suits_i8`] of its layer).
@@ -163,40 +164,36 @@ pub unsafe fn dot4_i8<const N: usize>(w: &[i8; N], x: &Lanes4<N>) -> [i32; 4] {
         // SAFETY: each block reads 8 weights (8 bytes) at `wp` and two groups of four lanes
         // of four inputs (64 bytes) at `xp`; `N` is a multiple of 8, so every read is inside
         // `w` and `x` (`x` holds `4 N` i16). `wp` is 4-aligned (the caller's promise,
-        // advanced by 4) and `xp` is 4-aligned (`Lanes4` is `align(4)`, advanced by 8), as
-        // LDR and LDRD require.
+        // advanced by 4) and `xp` is 4-aligned (`Lanes4` is `align(4)`, advanced by 16), as
+        // LDR and LDM require.
         unsafe {
             asm!(
                 "ldr {w}, [{wp}], #4",
                 "sxtb16 {lo}, {w}",
                 "sxtb16 {w}, {w}, ror #8",
-                "ldrd {x0}, {x1}, [{xp}], #8",
-                "smlad {a0}, {lo}, {x0}, {a0}",
-                "smlad {a0}, {w}, {x1}, {a0}",
-                "ldrd {x0}, {x1}, [{xp}], #8",
-                "smlad {a1}, {lo}, {x0}, {a1}",
-                "smlad {a1}, {w}, {x1}, {a1}",
-                "ldrd {x0}, {x1}, [{xp}], #8",
-                "smlad {a2}, {lo}, {x0}, {a2}",
-                "smlad {a2}, {w}, {x1}, {a2}",
-                "ldrd {x0}, {x1}, [{xp}], #8",
-                "smlad {a3}, {lo}, {x0}, {a3}",
-                "smlad {a3}, {w}, {x1}, {a3}",
+                "ldm {xp}!, {{r2, r3, r4, r5}}",
+                "smlad {a0}, {lo}, r2, {a0}",
+                "smlad {a0}, {w}, r3, {a0}",
+                "smlad {a1}, {lo}, r4, {a1}",
+                "smlad {a1}, {w}, r5, {a1}",
+                "ldm {xp}!, {{r2, r3, r4, r5}}",
+                "smlad {a2}, {lo}, r2, {a2}",
+                "smlad {a2}, {w}, r3, {a2}",
+                "smlad {a3}, {lo}, r4, {a3}",
+                "smlad {a3}, {w}, r5, {a3}",
                 "ldr {w}, [{wp}], #4",
                 "sxtb16 {lo}, {w}",
                 "sxtb16 {w}, {w}, ror #8",
-                "ldrd {x0}, {x1}, [{xp}], #8",
-                "smlad {a0}, {lo}, {x0}, {a0}",
-                "smlad {a0}, {w}, {x1}, {a0}",
-                "ldrd {x0}, {x1}, [{xp}], #8",
-                "smlad {a1}, {lo}, {x0}, {a1}",
-                "smlad {a1}, {w}, {x1}, {a1}",
-                "ldrd {x0}, {x1}, [{xp}], #8",
-                "smlad {a2}, {lo}, {x0}, {a2}",
-                "smlad {a2}, {w}, {x1}, {a2}",
-                "ldrd {x0}, {x1}, [{xp}], #8",
-                "smlad {a3}, {lo}, {x0}, {a3}",
-                "smlad {a3}, {w}, {x1}, {a3}",
+                "ldm {xp}!, {{r2, r3, r4, r5}}",
+                "smlad {a0}, {lo}, r2, {a0}",
+                "smlad {a0}, {w}, r3, {a0}",
+                "smlad {a1}, {lo}, r4, {a1}",
+                "smlad {a1}, {w}, r5, {a1}",
+                "ldm {xp}!, {{r2, r3, r4, r5}}",
+                "smlad {a2}, {lo}, r2, {a2}",
+                "smlad {a2}, {w}, r3, {a2}",
+                "smlad {a3}, {lo}, r4, {a3}",
+                "smlad {a3}, {w}, r5, {a3}",
                 wp = inout(reg) wp,
                 xp = inout(reg) xp,
                 a0 = inout(reg) a0,
@@ -205,8 +202,10 @@ pub unsafe fn dot4_i8<const N: usize>(w: &[i8; N], x: &Lanes4<N>) -> [i32; 4] {
                 a3 = inout(reg) a3,
                 w = out(reg) _,
                 lo = out(reg) _,
-                x0 = out(reg) _,
-                x1 = out(reg) _,
+                out("r2") _,
+                out("r3") _,
+                out("r4") _,
+                out("r5") _,
                 options(nostack, readonly, preserves_flags),
             );
         }
