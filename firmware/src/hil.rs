@@ -54,8 +54,9 @@ pub fn run<T: Task<S, A>>(
         pacer.period(),
         pacer.longest_unit()
     );
-    let mut handler =
-        ControllerHandler::new(chi, info, marks::decision_clock).paced(pacer, board::ticks);
+    let mut handler = ControllerHandler::new(chi, info, marks::decision_clock)
+        .paced(pacer, board::ticks)
+        .reporting(board::serial_errors);
     defmt::println!("chi: hil serving on USART1 at {=u32} baud", crate::BAUD);
     let mut server = Server::new();
     // The USART never fails (its error type is Infallible), so serve only returns on a bug.

@@ -96,8 +96,19 @@ pub fn run<T: Task<S, A>>() -> ! {
     hil::run(&bundle, chi, serial);
 }
 
+/// Every device interrupt comes here (cortex-m-rt's default vector table): the chip's
+/// module dispatches it.
+#[cortex_m_rt::exception]
+unsafe fn DefaultHandler(irqn: i16) {
+    board::interrupt(irqn);
+}
+
+/// Reports where over defmt (semihosting in QEMU, RTT on a board) and halts.
 #[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! {
-    defmt::println!("chi: panic");
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    match info.location() {
+        Some(at) => defmt::println!("chi: panic at {=str}:{=u32}", at.file(), at.line()),
+        None => defmt::println!("chi: panic"),
+    }
     exit::fail()
 }

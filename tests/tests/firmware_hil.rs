@@ -113,6 +113,8 @@ fn board_over_usart_acts_as_the_host_and_survives_bad_frames() {
             matches!(reply, Response::Error { seq: None, .. }),
             "{name}: {reply:?}"
         );
+        // A bad frame is the host's fault, not the line's: the UART counted nothing.
+        assert!(client.hello(Duration::from_secs(10)).unwrap().serial.none());
         if name == "oversized" {
             assert_eq!(
                 reply,
@@ -264,6 +266,9 @@ fn pipelined_requests_are_answered_in_order() {
             "request {i}"
         );
     }
+    // Every byte of the burst went through the receive ring: none lost or garbled.
+    let serial = client.hello(Duration::from_secs(20)).unwrap().serial;
+    assert!(serial.none(), "{serial:?}");
 }
 
 /// A deadline shorter than a full plan (four Eq. 4 iterations of the uncertain point-mass

@@ -2,6 +2,7 @@
 
 use super::MAX_VALUES;
 use super::message::{ActionReply, ErrorKind, Info, Values};
+use super::rx::SerialErrors;
 use super::server::Handler;
 use crate::budget::{Pacer, Unlimited};
 use crate::controller::Controller;
@@ -25,6 +26,7 @@ pub struct ControllerHandler<
     info: Info,
     clock: fn() -> u64,
     pacer: Option<(Pacer, fn() -> u64)>,
+    serial_errors: Option<fn() -> SerialErrors>,
 }
 
 impl<
@@ -55,7 +57,16 @@ impl<
             info,
             clock,
             pacer: None,
+            serial_errors: None,
         }
+    }
+
+    /// Reports the serial line's errors from `errors` in every `Info` reply (the firmware
+    /// passes its UART's counts).
+    #[must_use]
+    pub fn reporting(mut self, errors: fn() -> SerialErrors) -> Self {
+        self.serial_errors = Some(errors);
+        self
     }
 
     /// Every step within `pacer`'s period on `ticks` (the same counter as the handler's
@@ -79,7 +90,11 @@ impl<
 > Handler for ControllerHandler<'_, P, D, R, S, A, H, K>
 {
     fn info(&self) -> Info {
-        self.info.clone()
+        let mut info = self.info.clone();
+        if let Some(errors) = self.serial_errors {
+            info.serial = errors();
+        }
+        info
     }
 
     fn reset(&mut self, seed: u64) {

@@ -1,6 +1,7 @@
 //! The messages of the link. Both directions are enums, so a frame that decodes is one of
 //! the listed shapes, and postcard refuses anything else.
 
+use super::rx::SerialErrors;
 use serde::{Deserialize, Serialize};
 
 use super::MAX_VALUES;
@@ -81,6 +82,8 @@ pub struct Info {
     pub precision: Precision,
     /// Task of the bundle.
     pub task: TaskRecord,
+    /// The serial line's errors since the board started (all zero on a host's twin).
+    pub serial: SerialErrors,
 }
 
 impl Info {
@@ -100,6 +103,7 @@ impl Info {
             dims: header.dims,
             precision: header.precision,
             task: header.task,
+            serial: SerialErrors::default(),
         }
     }
 }

@@ -14,6 +14,7 @@
 //! - [`message`]: what travels ([`Request`], [`Response`]).
 //! - [`frame`]: one message to and from bytes (postcard + CRC + COBS).
 //! - [`reader`]: cuts a byte stream into frames in a fixed buffer.
+//! - [`rx`]: the ring a UART's receive interrupt fills, and the line's error counts.
 //! - [`server`]: the board's side: reads frames, asks a [`Handler`] and writes replies over
 //!   any `embedded-io` byte stream, so another UART (or USB CDC) is a small change.
 
@@ -21,6 +22,7 @@ pub mod controller_handler;
 pub mod frame;
 pub mod message;
 pub mod reader;
+pub mod rx;
 pub mod server;
 
 #[cfg(test)]
@@ -33,8 +35,8 @@ pub use reader::FrameReader;
 pub use server::{Handler, Server};
 
 /// Version of this protocol; [`Info`] carries it so a host can refuse a board it does not
-/// speak to. 2: [`Request::ActCapped`].
-pub const PROTOCOL_VERSION: u16 = 2;
+/// speak to. 2: [`Request::ActCapped`]; 3: [`Info::serial`], the line's error counts.
+pub const PROTOCOL_VERSION: u16 = 3;
 
 /// Most values in a state or action a message carries (Half-Cheetah has 17 and 6).
 pub const MAX_VALUES: usize = 32;

@@ -143,6 +143,15 @@ impl Visitor for Hil {
             )?;
             returns.push(r.ret);
         }
+        let serial = board.hello(Duration::from_secs(20))?.serial;
+        if serial.none() {
+            println!("serial line: no byte lost or garbled");
+        } else {
+            println!(
+                "serial line: {} overruns, {} framing and {} noise errors, {} bytes dropped for a full ring",
+                serial.overrun, serial.framing, serial.noise, serial.dropped
+            );
+        }
         if let Some(dir) = &args.run {
             let run = Run::<S, A, W>::reopen(dir)?;
             let (host, random) = (run.chi_returns(&seeds)?, run.random_returns(&seeds)?);

@@ -5,6 +5,21 @@
 
 use core::convert::Infallible;
 use core::ptr::{read_volatile, write_volatile};
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use chi_embedded::link::rx::SerialErrors;
+
+/// Receive overruns seen (the only error this UART reports).
+static OVERRUNS: AtomicU32 = AtomicU32::new(0);
+
+/// The line's errors so far.
+#[cfg_attr(not(feature = "hil"), allow(dead_code))]
+pub fn errors() -> SerialErrors {
+    SerialErrors {
+        overrun: OVERRUNS.load(Ordering::Relaxed),
+        ..SerialErrors::default()
+    }
+}
 
 const DATA: usize = 0x00;
 const STATE: usize = 0x04;
@@ -50,6 +65,10 @@ impl<const BASE: usize> CmsdkUart<BASE> {
                 // Write one to clear; the byte that overran is lost, not invented.
                 // SAFETY: as above.
                 unsafe { write_volatile(Self::register(STATE), STATE_RX_OVERRUN) };
+                OVERRUNS.store(
+                    OVERRUNS.load(Ordering::Relaxed).wrapping_add(1),
+                    Ordering::Relaxed,
+                );
             }
             if state & STATE_RX_FULL != 0 {
                 // SAFETY: as above; reading DATA empties the receive buffer.

@@ -13,7 +13,7 @@ mod systick;
 mod chip;
 
 #[cfg_attr(not(feature = "hil"), allow(unused_imports))]
-pub use chip::{Serial, TICK_HZ};
+pub use chip::{Serial, TICK_HZ, serial_errors};
 pub use systick::ticks;
 
 /// The QEMU machine the image is built for, NUL-padded, under a symbol the host reads from
@@ -31,6 +31,19 @@ const fn padded(name: &str) -> [u8; 32] {
         i += 1;
     }
     out
+}
+
+/// A device interrupt (`irqn` from the vector): the chip's handler, or, for one the firmware
+/// never enabled, masked so it cannot fire again.
+pub fn interrupt(irqn: i16) {
+    if chip::interrupt(irqn) {
+        return;
+    }
+    if let Ok(n) = usize::try_from(irqn) {
+        const NVIC_ICER: *mut u32 = 0xE000_E180 as *mut u32;
+        // SAFETY: a write to the NVIC's clear-enable register of a device interrupt.
+        unsafe { core::ptr::write_volatile(NVIC_ICER.add(n / 32), 1 << (n % 32)) };
+    }
 }
 
 /// Brings the chip up: its clocks and serial port, then the tick counter.
