@@ -8,9 +8,10 @@
 
 use std::{env, fs, path::PathBuf, process::ExitCode};
 
-/// Code beside the bundle: the hil image is 88 KB at opt-level 3 without the bundle (`cargo
-/// xtask size`); 128 KB leaves room for growth.
-const CODE: usize = 128 * 1024;
+/// Code beside the bundle: the largest image (the self-test's, which also simulates its
+/// task) is 135 KB at opt-level 3 without the bundle (`cargo xtask size`); 160 KB leaves room
+/// for growth.
+const CODE: usize = 160 * 1024;
 /// What a control step needs on the stack beside the planner's scratch: measured 5.7 KB for
 /// the point mass and 10 KB for Half-Cheetah at the board's sizes (stack high-water less the
 /// scratch), so 16 KB.
