@@ -14,9 +14,10 @@ use chi_host::envs::simulated::Simulated;
 use chi_host::firmware::client::Client;
 use chi_host::firmware::cycles::{Plugin, span};
 use chi_host::firmware::flood::flood;
-use chi_host::firmware::hil::episode;
+use chi_host::firmware::hil::{HilReport, episode};
 use chi_host::firmware::machine::Machine;
 use chi_host::firmware::qemu::{Clock, Serving};
+use chi_host::firmware::twin::Twin;
 
 /// The board preset's widths.
 const HE: usize = 32;
@@ -31,12 +32,31 @@ fn serve_paced(name: &str, bytes: &[u8], deadline: Option<u64>) -> (Serving, Cli
         None => build_with(name, bytes, Job::Hil),
         Some(_) => build_paced_with(name, bytes, Job::Hil, deadline),
     };
-    let serving = Serving::start(&elf, Clock::Instructions, Duration::from_secs(30)).unwrap();
+    start(&elf, Clock::Instructions)
+}
+
+/// QEMU running `elf` on `clock`, and a client on its serial port.
+fn start(elf: &std::path::Path, clock: Clock<'_>) -> (Serving, Client) {
+    let serving = Serving::start(elf, clock, Duration::from_secs(30)).unwrap();
     let client = Client::new(
         serving.stream.try_clone().unwrap(),
         serving.stream.try_clone().unwrap(),
     );
     (serving, client)
+}
+
+/// A point-mass episode of `steps` from seed 4, the board's every action checked against the
+/// twin's.
+fn point_mass_episode(client: &mut Client, twin: &mut Twin, bytes: &[u8], steps: u32) -> HilReport {
+    let mut env = Simulated::new(PointMassTask::default(), steps);
+    let report = episode(client, Some((&mut twin.client, bytes)), bytes, &mut env, 4).unwrap();
+    assert_eq!(report.steps, steps);
+    assert_eq!(
+        report.mismatches, 0,
+        "first difference (step, board, host): {:?}",
+        report.first_mismatch
+    );
+    report
 }
 
 /// The uncertain point-mass policy in int8 (the planner runs on every step), its run's seed
@@ -70,15 +90,7 @@ fn board_over_usart_acts_as_the_host_and_survives_bad_frames() {
     let mut twin = twin_with("hil-uncertain-i8", bytes.as_bytes());
 
     // (a) A whole episode, every action compared with the host twin's.
-    let mut env = Simulated::new(PointMassTask::default(), 60);
-    let reference = Some((&mut twin.client, bytes.as_bytes()));
-    let report = episode(&mut client, reference, bytes.as_bytes(), &mut env, 4).unwrap();
-    assert_eq!(report.steps, 60);
-    assert_eq!(
-        report.mismatches, 0,
-        "first difference (step, board, host): {:?}",
-        report.first_mismatch
-    );
+    let report = point_mass_episode(&mut client, &mut twin, bytes.as_bytes(), 60);
     assert!(
         report.iterations.iter().all(|i| *i > 0),
         "the planner must run"
@@ -169,20 +181,8 @@ fn the_cortex_m7_and_m33_serve_actions_as_the_host() {
     let mut twin = twin_with("hil-chips-i8", bytes.as_bytes());
     for machine in [Machine::Mps2An500, Machine::Mps2An505] {
         let elf = build_on(machine, "hil-chips-i8", bytes.as_bytes(), Job::Hil);
-        let serving = Serving::start(&elf, Clock::Instructions, Duration::from_secs(30)).unwrap();
-        let mut client = Client::new(
-            serving.stream.try_clone().unwrap(),
-            serving.stream.try_clone().unwrap(),
-        );
-        let mut env = Simulated::new(PointMassTask::default(), 30);
-        let reference = Some((&mut twin.client, bytes.as_bytes()));
-        let report = episode(&mut client, reference, bytes.as_bytes(), &mut env, 4).unwrap();
-        assert_eq!(report.steps, 30, "{machine}");
-        assert_eq!(
-            report.mismatches, 0,
-            "{machine}: first difference (step, board, host): {:?}",
-            report.first_mismatch
-        );
+        let (_serving, mut client) = start(&elf, Clock::Instructions);
+        let report = point_mass_episode(&mut client, &mut twin, bytes.as_bytes(), 30);
         let mean = report.ticks.iter().map(|t| f64::from(*t)).sum::<f64>() / 30.0;
         eprintln!(
             "{machine}: {:.0} instructions a step",
@@ -283,15 +283,7 @@ fn a_deadline_shorter_than_a_plan_holds_and_returns_the_last_complete_refit() {
     let bytes = spec.encode().unwrap();
     let (_serving, mut client) = serve_paced("hil-paced-i8", bytes.as_bytes(), Some(DEADLINE));
     let mut twin = twin_with("hil-paced-i8", bytes.as_bytes());
-    let mut env = Simulated::new(PointMassTask::default(), 30);
-    let reference = Some((&mut twin.client, bytes.as_bytes()));
-    let report = episode(&mut client, reference, bytes.as_bytes(), &mut env, 4).unwrap();
-    assert_eq!(report.steps, 30);
-    assert_eq!(
-        report.mismatches, 0,
-        "first difference (step, board, host): {:?}",
-        report.first_mismatch
-    );
+    let report = point_mass_episode(&mut client, &mut twin, bytes.as_bytes(), 30);
     let worst = report.ticks.iter().copied().max().unwrap_or(u32::MAX);
     assert!(
         u64::from(worst) <= DEADLINE,
@@ -328,21 +320,9 @@ fn the_habitual_exit_skips_planning_on_the_board_as_on_the_host() {
     let elf = build_with("hil-habit-i8", bytes.as_bytes(), Job::Hil);
     let plugin = Plugin::new(&elf, elf.with_extension("cycles")).unwrap();
     let _ = std::fs::remove_file(&plugin.out);
-    let serving = Serving::start(&elf, Clock::Modelled(&plugin), Duration::from_secs(30)).unwrap();
-    let mut client = Client::new(
-        serving.stream.try_clone().unwrap(),
-        serving.stream.try_clone().unwrap(),
-    );
+    let (_serving, mut client) = start(&elf, Clock::Modelled(&plugin));
     let mut twin = twin_with("hil-habit-i8", bytes.as_bytes());
-    let mut env = Simulated::new(PointMassTask::default(), 30);
-    let reference = Some((&mut twin.client, bytes.as_bytes()));
-    let report = episode(&mut client, reference, bytes.as_bytes(), &mut env, 4).unwrap();
-    assert_eq!(report.steps, 30);
-    assert_eq!(
-        report.mismatches, 0,
-        "first difference (step, board, host): {:?}",
-        report.first_mismatch
-    );
+    let report = point_mass_episode(&mut client, &mut twin, bytes.as_bytes(), 30);
     let skipped = report.iterations.iter().filter(|i| **i == 0).count();
     assert!(
         (15..=20).contains(&skipped),

@@ -177,6 +177,16 @@ const FIRMWARE_BUILDS: [(&str, &str, bool); 11] = [
 ];
 
 fn firmware_build(profile: &str, features: &str, bundle: &Path) -> Result<PathBuf> {
+    firmware_build_for(BOARD_TARGET, profile, features, bundle)
+}
+
+/// [`firmware_build`] for `target` (the chip's feature is among `features`).
+fn firmware_build_for(
+    target: &str,
+    profile: &str,
+    features: &str,
+    bundle: &Path,
+) -> Result<PathBuf> {
     let manifest = root().join("firmware/Cargo.toml");
     run(cargo()
         .args([
@@ -186,13 +196,17 @@ fn firmware_build(profile: &str, features: &str, bundle: &Path) -> Result<PathBu
             profile,
             "--no-default-features",
         ])
-        .args(["--features", features, "--manifest-path"])
+        .args([
+            "--target",
+            target,
+            "--features",
+            features,
+            "--manifest-path",
+        ])
         .arg(&manifest)
         .current_dir(root().join("firmware"))
         .env("CHI_BUNDLE", bundle))?;
-    Ok(root().join(format!(
-        "firmware/target/{BOARD_TARGET}/{profile}/chi-firmware"
-    )))
+    Ok(root().join(format!("firmware/target/{target}/{profile}/chi-firmware")))
 }
 
 fn test() -> Result<()> {
@@ -433,14 +447,22 @@ fn size() -> Result<()> {
     let bundle_len = std::fs::metadata(&bundle)?.len();
     println!("firmware (reference sizes, bundle of {bundle_len} bytes in flash)");
     println!(
-        "{:<14} {:<14} {:>10} {:>12} {:>12} {:>12}",
-        "profile", "features", "flash", "ram(static)", "code+rodata", "less bundle"
+        "{:<14} {:<14} {:<14} {:>10} {:>12} {:>12} {:>12}",
+        "chip", "profile", "features", "flash", "ram(static)", "code+rodata", "less bundle"
     );
-    let builds = ["release", "release-size"]
-        .into_iter()
-        .flat_map(|p| ["qemu,hil", "qemu,selftest"].map(move |f| (p, f)));
-    for (profile, features) in builds {
-        let elf = firmware_build(profile, features, &bundle)?;
+    let chips = [
+        ("stm32f405", "", BOARD_TARGET),
+        ("mps2-an500", ",mps2-an500", BOARD_TARGET),
+        ("mps2-an505", ",mps2-an505", M33_TARGET),
+    ];
+    let builds = chips.into_iter().flat_map(|chip| {
+        ["release", "release-size"]
+            .into_iter()
+            .flat_map(move |p| ["qemu,hil", "qemu,selftest"].map(move |f| (chip, p, f)))
+    });
+    for ((chip, chip_feature, target), profile, job) in builds {
+        let features = format!("{job}{chip_feature}");
+        let elf = firmware_build_for(target, profile, &features, &bundle)?;
         let out = Command::new("size")
             .arg("-A")
             .arg(&elf)
@@ -462,9 +484,10 @@ fn size() -> Result<()> {
         );
         let flash = vt + tx + ro + da;
         println!(
-            "{:<14} {:<14} {:>10} {:>12} {:>12} {:>12}",
+            "{:<14} {:<14} {:<14} {:>10} {:>12} {:>12} {:>12}",
+            chip,
             profile,
-            features,
+            job,
             flash,
             da + bss,
             tx + ro,

@@ -148,6 +148,28 @@ pub unsafe fn dot_i8<const N: usize>(w: &[i8; N], x: &Halfwords<N>) -> i32 {
     acc
 }
 
+/// Four inputs of four lanes against one word of weights: the word unpacked by SXTB16 into
+/// its halfword pairs, two LDM of two lanes' inputs each, eight SMLAD.
+macro_rules! lanes4_group {
+    () => {
+        concat!(
+            "ldr {w}, [{wp}], #4\n",
+            "sxtb16 {lo}, {w}\n",
+            "sxtb16 {w}, {w}, ror #8\n",
+            "ldm {xp}!, {{r2, r3, r4, r5}}\n",
+            "smlad {a0}, {lo}, r2, {a0}\n",
+            "smlad {a0}, {w}, r3, {a0}\n",
+            "smlad {a1}, {lo}, r4, {a1}\n",
+            "smlad {a1}, {w}, r5, {a1}\n",
+            "ldm {xp}!, {{r2, r3, r4, r5}}\n",
+            "smlad {a2}, {lo}, r2, {a2}\n",
+            "smlad {a2}, {w}, r3, {a2}\n",
+            "smlad {a3}, {lo}, r4, {a3}\n",
+            "smlad {a3}, {w}, r5, {a3}",
+        )
+    };
+}
+
 /// `sum_i w_i x_i` of one stored int8 row with each of four lanes of input: per four
 /// inputs one word load and two SXTB16 for the weights, then two LDM of four words (two
 /// lanes' inputs each) and eight SMLAD (13 instructions for 16 MACs; loading the lanes by
@@ -168,32 +190,8 @@ pub unsafe fn dot4_i8<const N: usize>(w: &[i8; N], x: &Lanes4<N>) -> [i32; 4] {
         // LDR and LDM require.
         unsafe {
             asm!(
-                "ldr {w}, [{wp}], #4",
-                "sxtb16 {lo}, {w}",
-                "sxtb16 {w}, {w}, ror #8",
-                "ldm {xp}!, {{r2, r3, r4, r5}}",
-                "smlad {a0}, {lo}, r2, {a0}",
-                "smlad {a0}, {w}, r3, {a0}",
-                "smlad {a1}, {lo}, r4, {a1}",
-                "smlad {a1}, {w}, r5, {a1}",
-                "ldm {xp}!, {{r2, r3, r4, r5}}",
-                "smlad {a2}, {lo}, r2, {a2}",
-                "smlad {a2}, {w}, r3, {a2}",
-                "smlad {a3}, {lo}, r4, {a3}",
-                "smlad {a3}, {w}, r5, {a3}",
-                "ldr {w}, [{wp}], #4",
-                "sxtb16 {lo}, {w}",
-                "sxtb16 {w}, {w}, ror #8",
-                "ldm {xp}!, {{r2, r3, r4, r5}}",
-                "smlad {a0}, {lo}, r2, {a0}",
-                "smlad {a0}, {w}, r3, {a0}",
-                "smlad {a1}, {lo}, r4, {a1}",
-                "smlad {a1}, {w}, r5, {a1}",
-                "ldm {xp}!, {{r2, r3, r4, r5}}",
-                "smlad {a2}, {lo}, r2, {a2}",
-                "smlad {a2}, {w}, r3, {a2}",
-                "smlad {a3}, {lo}, r4, {a3}",
-                "smlad {a3}, {w}, r5, {a3}",
+                lanes4_group!(),
+                lanes4_group!(),
                 wp = inout(reg) wp,
                 xp = inout(reg) xp,
                 a0 = inout(reg) a0,

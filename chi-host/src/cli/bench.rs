@@ -78,15 +78,7 @@ impl Args {
                 c.cycles_with_data_in_ram() as f64 / k.macs
             );
         }
-        println!(
-            "  control step: mean {:.0}, worst {:.0} instructions (amortised phase {:.0}); {} of {} steps planned, K = {}",
-            r.step_instructions,
-            r.worst_step_instructions,
-            r.amortise_instructions,
-            r.planned_steps,
-            r.steps,
-            r.samples
-        );
+        print_step(&r);
         print_cycles(cycles);
         // The task's control period is the budget of a step.
         let task = header.task.name();
@@ -143,18 +135,23 @@ impl Args {
                 k.name, k.precision, k.instructions_per_mac
             );
         }
-        println!(
-            "  control step: mean {:.0}, worst {:.0} instructions (amortised phase {:.0}); {} of {} steps planned, K = {}",
-            r.step_instructions,
-            r.worst_step_instructions,
-            r.amortise_instructions,
-            r.planned_steps,
-            r.steps,
-            r.samples
-        );
+        print_step(&r);
         println!("  stack: {} of {} bytes used", r.stack.0, r.stack.1);
         Ok(())
     }
+}
+
+/// The control step's instructions (QEMU's count).
+fn print_step(r: &BenchReport) {
+    println!(
+        "  control step: mean {:.0}, worst {:.0} instructions (amortised phase {:.0}); {} of {} steps planned, K = {}",
+        r.step_instructions,
+        r.worst_step_instructions,
+        r.amortise_instructions,
+        r.planned_steps,
+        r.steps,
+        r.samples
+    );
 }
 
 /// The `rows` functions a control step spends most of its modelled cycles in.

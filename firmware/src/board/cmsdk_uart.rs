@@ -12,7 +12,8 @@ use chi_embedded::link::rx::SerialErrors;
 /// Receive overruns seen (the only error this UART reports).
 static OVERRUNS: AtomicU32 = AtomicU32::new(0);
 
-/// The line's errors so far.
+/// The line's errors so far (polled: QEMU holds a byte until it is read, so only a real
+/// UART could overrun).
 #[cfg_attr(not(feature = "hil"), allow(dead_code))]
 pub fn errors() -> SerialErrors {
     SerialErrors {
@@ -30,6 +31,11 @@ const STATE_RX_FULL: u32 = 1 << 1;
 const STATE_RX_OVERRUN: u32 = 1 << 3;
 const CTRL_TX_EN: u32 = 1 << 0;
 const CTRL_RX_EN: u32 = 1 << 1;
+
+/// The boards with this UART enable no device interrupt (it is polled).
+pub fn no_interrupt(_irqn: i16) -> bool {
+    false
+}
 
 /// A CMSDK UART at `BASE`, 8N1.
 pub struct CmsdkUart<const BASE: usize> {

@@ -5,6 +5,7 @@
 //! peripheral protection controllers let Secure accesses through after reset).
 
 use super::cmsdk_uart::CmsdkUart;
+pub use super::cmsdk_uart::{errors as serial_errors, no_interrupt as interrupt};
 
 /// UART0, Secure alias.
 pub type Serial = CmsdkUart<0x5020_0000>;
@@ -15,17 +16,6 @@ pub const TICK_HZ: f64 = 20e6;
 
 /// QEMU's model of the board.
 pub const QEMU_MACHINE: &str = "mps2-an505";
-
-/// The line's errors so far (the MPS2 UARTs are polled: QEMU holds a byte until it is read).
-#[cfg_attr(not(feature = "hil"), allow(dead_code))]
-pub fn serial_errors() -> chi_embedded::link::rx::SerialErrors {
-    super::cmsdk_uart::errors()
-}
-
-/// No device interrupt is enabled on these boards.
-pub fn interrupt(_irqn: i16) -> bool {
-    false
-}
 
 /// UART0 at `baud`.
 pub fn init(baud: u32) -> Serial {
