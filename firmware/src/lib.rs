@@ -65,6 +65,8 @@ pub const BENCH_STEPS: u32 = 60;
 /// The firmware's job for task `T`: call it from the binary's entry point.
 pub fn run<T: Task<S, A>>() -> ! {
     stack::paint();
+    #[cfg(feature = "stack-overflow")]
+    stack::overflow();
     let Some(core) = cortex_m::Peripherals::take() else {
         exit::fail()
     };

@@ -50,3 +50,37 @@ pub fn capacity() -> usize {
     let (low, top) = bounds();
     top - low
 }
+
+/// A word in the statics the test overflow watches: the stack reaching it would change it.
+/// In `.uninit`, the statics' highest section, so the first a stack growing down into them
+/// would meet; set when the test starts.
+#[cfg(feature = "stack-overflow")]
+#[unsafe(link_section = ".uninit.CHI_CANARY")]
+static mut CANARY: u32 = 0;
+
+/// Recurses until the stack runs out (feature `stack-overflow`, for the test that an overflow
+/// faults before it reaches the statics). Each frame keeps a 256-byte array alive and reads
+/// the canary; with flip-link the stack lies below the statics, so the recursion faults at
+/// the bottom of RAM and the canary is never reached; with the default layout the stack
+/// grows down into the statics and this reports it.
+#[cfg(feature = "stack-overflow")]
+pub fn overflow() {
+    #[inline(never)]
+    #[allow(unconditional_recursion)]
+    fn deeper(n: u32) -> u32 {
+        // SAFETY: a volatile read of a static nothing writes but an overflowing stack.
+        if unsafe { core::ptr::read_volatile(&raw const CANARY) } != 0x5AFE_C0DE {
+            // No log: the few bytes of stack left go to the exit call.
+            crate::exit::fail()
+        }
+        let mut frame = [n; 64];
+        core::hint::black_box(&mut frame);
+        let below = deeper(n.wrapping_add(1));
+        frame.iter().fold(below, |a, v| a.wrapping_add(*v))
+    }
+    // SAFETY: a volatile write of a static only this test uses, before the recursion.
+    unsafe { core::ptr::write_volatile(&raw mut CANARY, 0x5AFE_C0DE) };
+    let depth = deeper(0);
+    defmt::println!("chi: the stack never overflowed ({=u32})", depth);
+    crate::exit::fail();
+}

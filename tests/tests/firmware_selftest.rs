@@ -145,6 +145,19 @@ fn board_selftest_equals_host_bit_for_bit() {
     );
 }
 
+/// A stack overflow faults instead of corrupting memory: flip-link (the firmware's linker)
+/// puts the stack below the statics, so a recursion without end runs off the bottom of RAM
+/// and the core locks up at once, with QEMU saying so; under the default layout the stack
+/// grows into the statics and the firmware, watching a word there, exits with failure.
+#[test]
+fn a_stack_overflow_faults_before_it_reaches_the_statics() {
+    let spec = point_mass_spec(HE, HP, PolicyKind::Confident);
+    let elf = build_with("overflow", spec.encode().unwrap().as_bytes(), Job::Overflow);
+    let r = run(&elf);
+    assert_eq!(r.code, None, "QEMU must stop on the fault, not exit: {r:?}");
+    assert!(r.qemu.contains("Lockup"), "QEMU said: {}", r.qemu);
+}
+
 /// The same firmware source on the STM32F405 (Cortex-M4F), a Cortex-M7 (QEMU's mps2-an500)
 /// and a Cortex-M33 (mps2-an505, built for ARMv8-M): each chip's episode equals the host's
 /// bit for bit, with the int8 DSP kernels (SXTB16, SMLAD) and the f32 ones (VLDM, VMLA).

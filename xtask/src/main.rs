@@ -162,7 +162,7 @@ fn reference_bundle() -> Result<PathBuf> {
 /// reference bundle or the Half-Cheetah one: every job on QEMU, and the real-board build
 /// (untestable here, kept compiling). The sizes come from the bundle, so the cheetah bundle
 /// checks a second set of them.
-const FIRMWARE_BUILDS: [(&str, &str, bool); 11] = [
+const FIRMWARE_BUILDS: [(&str, &str, bool); 12] = [
     ("qemu,selftest", BOARD_TARGET, false),
     ("qemu,hil", BOARD_TARGET, false),
     ("qemu,bench", BOARD_TARGET, false),
@@ -174,6 +174,7 @@ const FIRMWARE_BUILDS: [(&str, &str, bool); 11] = [
     ("qemu,bench,mps2-an500", BOARD_TARGET, false),
     ("qemu,hil,mps2-an505", M33_TARGET, false),
     ("qemu,bench,mps2-an505", M33_TARGET, false),
+    ("qemu,selftest,stack-overflow", BOARD_TARGET, false),
 ];
 
 fn firmware_build(profile: &str, features: &str, bundle: &Path) -> Result<PathBuf> {

@@ -1,4 +1,4 @@
-//! What the commands install on a fresh machine: QEMU, MuJoCo's library and models from
+//! What the commands install on a fresh machine: QEMU, flip-link, MuJoCo's library and models from
 //! PyPI wheels, SLURM and munge, the figures' font and the firmware's rustup targets. Sessions
 //! and CI run as root, so installs need no prompt; elsewhere they go through sudo.
 
@@ -158,6 +158,11 @@ pub fn setup() -> Result<()> {
         .current_dir(root())
         .output()
         .context("rustup is needed to add the board target")?;
+    // The firmware's linker (firmware/.cargo/config.toml): the stack below the statics.
+    if !on_path("flip-link") {
+        eprintln!("xtask: installing flip-link from crates.io (the firmware's linker)");
+        run(Command::new("cargo").args(["install", "--locked", "flip-link"]))?;
+    }
     let installed = String::from_utf8_lossy(&out.stdout).into_owned();
     for target in [BOARD_TARGET, M33_TARGET] {
         if !installed.lines().any(|l| l.trim() == target) {

@@ -17,6 +17,9 @@ pub enum Job {
     Hil,
     /// Time kernels and control steps.
     Bench,
+    /// The self-test, after recursing until the stack overflows: a check that the overflow
+    /// faults (flip-link puts the stack below the statics) rather than overwrite them.
+    Overflow,
 }
 
 impl Job {
@@ -25,6 +28,7 @@ impl Job {
             Self::Selftest => "selftest",
             Self::Hil => "hil",
             Self::Bench => "bench",
+            Self::Overflow => "selftest,stack-overflow",
         }
     }
 }

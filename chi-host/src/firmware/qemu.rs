@@ -74,6 +74,8 @@ pub struct Run {
     pub log: Vec<String>,
     /// Exit code through semihosting (0 success, 1 failure); `None` if killed.
     pub code: Option<i32>,
+    /// What QEMU itself said (a fault it could not escalate, for one).
+    pub qemu: String,
 }
 
 /// Runs `elf` until it exits through semihosting; fails after `timeout`.
@@ -105,6 +107,7 @@ pub fn run(elf: &Path, clock: Clock<'_>, timeout: Duration) -> anyhow::Result<Ru
     Ok(Run {
         log,
         code: status.code(),
+        qemu: String::from_utf8_lossy(&errors).into_owned(),
     })
 }
 
