@@ -1,25 +1,21 @@
 //! Arm's CMSDK APB UART, the serial port of the MPS2 boards' FPGA images (and of many
-//! Cortex-M33 and M55 parts built from Arm's subsystems), as an `embedded_io` byte stream,
-//! polled like the STM32's USART: a received byte is read only when the data register holds
-//! one, and an overrun is cleared, never read as data.
+//! Cortex-M33 and M55 parts built from Arm's subsystems), as an `embedded_io` byte stream.
+//! Reception is interrupt-driven, as on the STM32: the receive interrupt moves each byte into
+//! a ring (`chi_embedded::link::rx`) and counts overruns, which the reader never sees as
+//! data; transmission is polled.
 
 use core::convert::Infallible;
 use core::ptr::{read_volatile, write_volatile};
-use core::sync::atomic::{AtomicU32, Ordering};
 
-use chi_embedded::link::rx::SerialErrors;
+use chi_embedded::link::rx::{LineStatus, RxRing, SerialErrors};
 
-/// Receive overruns seen (the only error this UART reports).
-static OVERRUNS: AtomicU32 = AtomicU32::new(0);
+/// What arrives while the controller computes (a board has one such UART in use).
+static RX: RxRing<4096> = RxRing::new();
 
-/// The line's errors so far (polled: QEMU holds a byte until it is read, so only a real
-/// UART could overrun).
+/// The line's errors so far.
 #[cfg_attr(not(feature = "hil"), allow(dead_code))]
 pub fn errors() -> SerialErrors {
-    SerialErrors {
-        overrun: OVERRUNS.load(Ordering::Relaxed),
-        ..SerialErrors::default()
-    }
+    RX.errors()
 }
 
 const DATA: usize = 0x00;
@@ -31,11 +27,11 @@ const STATE_RX_FULL: u32 = 1 << 1;
 const STATE_RX_OVERRUN: u32 = 1 << 3;
 const CTRL_TX_EN: u32 = 1 << 0;
 const CTRL_RX_EN: u32 = 1 << 1;
-
-/// The boards with this UART enable no device interrupt (it is polled).
-pub fn no_interrupt(_irqn: i16) -> bool {
-    false
-}
+const CTRL_RX_INT_EN: u32 = 1 << 3;
+const INTCLEAR: usize = 0x0C;
+const INT_RX: u32 = 1 << 1;
+/// NVIC interrupt set-enable registers.
+const NVIC_ISER: *mut u32 = 0xE000_E100 as *mut u32;
 
 /// A CMSDK UART at `BASE`, 8N1.
 pub struct CmsdkUart<const BASE: usize> {
@@ -48,39 +44,57 @@ impl<const BASE: usize> CmsdkUart<BASE> {
     }
 
     /// Enables the UART at `baud` from its APB clock `pclk_hz` (the divider is at least
-    /// 16, the smallest the UART accepts).
-    pub(super) fn new(pclk_hz: u32, baud: u32) -> Self {
+    /// 16, the smallest the UART accepts), and its receive interrupt `rx_irq`.
+    pub(super) fn new(pclk_hz: u32, baud: u32, rx_irq: u16) -> Self {
         let div = (pclk_hz / baud.max(1)).max(16);
-        // SAFETY: start-up code, before anything else touches this UART's registers.
+        let irq = usize::from(rx_irq);
+        // SAFETY: start-up code, before anything else touches this UART's registers; the
+        // interrupt is unmasked last, when the ring it fills is ready.
         unsafe {
             write_volatile(Self::register(BAUDDIV), div);
-            write_volatile(Self::register(CTRL), CTRL_TX_EN | CTRL_RX_EN);
+            write_volatile(
+                Self::register(CTRL),
+                CTRL_TX_EN | CTRL_RX_EN | CTRL_RX_INT_EN,
+            );
+            write_volatile(NVIC_ISER.add(irq / 32), 1 << (irq % 32));
         }
         Self { _private: () }
     }
 
-    fn state(&self) -> u32 {
-        // SAFETY: a read of the UART's status register; this is its only owner.
-        unsafe { read_volatile(Self::register(STATE)) }
-    }
-
-    fn read_byte(&mut self) -> u8 {
-        loop {
-            let state = self.state();
-            if state & STATE_RX_OVERRUN != 0 {
-                // Write one to clear; the byte that overran is lost, not invented.
-                // SAFETY: as above.
-                unsafe { write_volatile(Self::register(STATE), STATE_RX_OVERRUN) };
-                OVERRUNS.store(
-                    OVERRUNS.load(Ordering::Relaxed).wrapping_add(1),
-                    Ordering::Relaxed,
+    /// The receive interrupt: every waiting byte into the ring, an overrun counted and
+    /// cleared. The interrupt is acknowledged first and the data register read until it is
+    /// empty: reading it lets the next byte in at once (QEMU delivers it before the read
+    /// returns), and acknowledging after that read would clear the new byte's interrupt and
+    /// leave it stranded.
+    pub(super) fn on_receive() {
+        // SAFETY: the UART's registers; only this handler reads DATA or clears STATE's and
+        // INTCLEAR's receive bits.
+        unsafe {
+            write_volatile(Self::register(INTCLEAR), INT_RX);
+            loop {
+                let state = read_volatile(Self::register(STATE));
+                let overrun = state & STATE_RX_OVERRUN != 0;
+                if overrun {
+                    write_volatile(Self::register(STATE), STATE_RX_OVERRUN);
+                }
+                if state & STATE_RX_FULL == 0 {
+                    break;
+                }
+                let byte = read_volatile(Self::register(DATA)) as u8;
+                RX.push(
+                    byte,
+                    LineStatus {
+                        overrun,
+                        ..LineStatus::default()
+                    },
                 );
             }
-            if state & STATE_RX_FULL != 0 {
-                // SAFETY: as above; reading DATA empties the receive buffer.
-                return unsafe { read_volatile(Self::register(DATA)) } as u8;
-            }
         }
+    }
+
+    fn state(&self) -> u32 {
+        // SAFETY: a read of the UART's status register.
+        unsafe { read_volatile(Self::register(STATE)) }
     }
 
     fn write_byte(&mut self, byte: u8) {
@@ -95,14 +109,20 @@ impl<const BASE: usize> embedded_io::ErrorType for CmsdkUart<BASE> {
 }
 
 impl<const BASE: usize> embedded_io::Read for CmsdkUart<BASE> {
-    /// Blocks for the first byte, then takes whatever else is already there.
+    /// Waits for the first byte (asleep until an interrupt), then takes whatever else the
+    /// ring holds.
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
         let mut n = 0;
         for slot in buf.iter_mut() {
-            if n > 0 && self.state() & STATE_RX_FULL == 0 {
-                break;
-            }
-            *slot = self.read_byte();
+            let byte = loop {
+                match RX.pop() {
+                    Some(b) => break Some(b),
+                    None if n > 0 => break None,
+                    None => cortex_m::asm::wfi(),
+                }
+            };
+            let Some(byte) = byte else { break };
+            *slot = byte;
             n += 1;
         }
         Ok(n)

@@ -3,7 +3,7 @@
 //! link; everything runs at the 25 MHz SYSCLK.
 
 use super::cmsdk_uart::CmsdkUart;
-pub use super::cmsdk_uart::{errors as serial_errors, no_interrupt as interrupt};
+pub use super::cmsdk_uart::errors as serial_errors;
 
 /// UART0.
 pub type Serial = CmsdkUart<0x4000_4000>;
@@ -12,10 +12,22 @@ pub type Serial = CmsdkUart<0x4000_4000>;
 #[cfg_attr(not(feature = "hil"), allow(dead_code))]
 pub const TICK_HZ: f64 = 25e6;
 
+/// UART0's receive interrupt (QEMU's wiring of the board).
+const UART0_RX_IRQ: u16 = 0;
+
+/// A device interrupt: UART0's receive.
+pub fn interrupt(irqn: i16) -> bool {
+    if irqn == UART0_RX_IRQ as i16 {
+        Serial::on_receive();
+        return true;
+    }
+    false
+}
+
 /// QEMU's model of the board.
 pub const QEMU_MACHINE: &str = "mps2-an500";
 
 /// UART0 at `baud`.
 pub fn init(baud: u32) -> Serial {
-    Serial::new(25_000_000, baud)
+    Serial::new(25_000_000, baud, UART0_RX_IRQ)
 }

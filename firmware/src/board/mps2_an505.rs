@@ -5,7 +5,7 @@
 //! peripheral protection controllers let Secure accesses through after reset).
 
 use super::cmsdk_uart::CmsdkUart;
-pub use super::cmsdk_uart::{errors as serial_errors, no_interrupt as interrupt};
+pub use super::cmsdk_uart::errors as serial_errors;
 
 /// UART0, Secure alias.
 pub type Serial = CmsdkUart<0x5020_0000>;
@@ -14,10 +14,22 @@ pub type Serial = CmsdkUart<0x5020_0000>;
 #[cfg_attr(not(feature = "hil"), allow(dead_code))]
 pub const TICK_HZ: f64 = 20e6;
 
+/// UART0's receive interrupt (QEMU's wiring of the board).
+const UART0_RX_IRQ: u16 = 32;
+
+/// A device interrupt: UART0's receive.
+pub fn interrupt(irqn: i16) -> bool {
+    if irqn == UART0_RX_IRQ as i16 {
+        Serial::on_receive();
+        return true;
+    }
+    false
+}
+
 /// QEMU's model of the board.
 pub const QEMU_MACHINE: &str = "mps2-an505";
 
 /// UART0 at `baud`.
 pub fn init(baud: u32) -> Serial {
-    Serial::new(20_000_000, baud)
+    Serial::new(20_000_000, baud, UART0_RX_IRQ)
 }
