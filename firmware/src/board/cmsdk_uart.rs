@@ -4,13 +4,14 @@
 //! a ring (`chi_embedded::link::rx`) and counts overruns, which the reader never sees as
 //! data; transmission is polled.
 
-use core::convert::Infallible;
 use core::ptr::{read_volatile, write_volatile};
 
 use chi_embedded::link::rx::{LineStatus, RxRing, SerialErrors};
 
+use super::serial::{Port, RX_BYTES};
+
 /// What arrives while the controller computes (a board has one such UART in use).
-static RX: RxRing<4096> = RxRing::new();
+static RX: RxRing<RX_BYTES> = RxRing::new();
 
 /// The line's errors so far.
 #[cfg_attr(not(feature = "hil"), allow(dead_code))]
@@ -91,53 +92,23 @@ impl<const BASE: usize> CmsdkUart<BASE> {
             }
         }
     }
+}
 
-    fn state(&self) -> u32 {
-        // SAFETY: a read of the UART's status register.
-        unsafe { read_volatile(Self::register(STATE)) }
+impl<const BASE: usize> Port for CmsdkUart<BASE> {
+    fn ring() -> &'static RxRing<RX_BYTES> {
+        &RX
+    }
+
+    /// Asleep until an interrupt.
+    fn wait() {
+        cortex_m::asm::wfi();
     }
 
     fn write_byte(&mut self, byte: u8) {
-        while self.state() & STATE_TX_FULL != 0 {}
-        // SAFETY: as above.
-        unsafe { write_volatile(Self::register(DATA), u32::from(byte)) };
-    }
-}
-
-impl<const BASE: usize> embedded_io::ErrorType for CmsdkUart<BASE> {
-    type Error = Infallible;
-}
-
-impl<const BASE: usize> embedded_io::Read for CmsdkUart<BASE> {
-    /// Waits for the first byte (asleep until an interrupt), then takes whatever else the
-    /// ring holds.
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
-        let mut n = 0;
-        for slot in buf.iter_mut() {
-            let byte = loop {
-                match RX.pop() {
-                    Some(b) => break Some(b),
-                    None if n > 0 => break None,
-                    None => cortex_m::asm::wfi(),
-                }
-            };
-            let Some(byte) = byte else { break };
-            *slot = byte;
-            n += 1;
+        // SAFETY: reads of the UART's status register, then a write of its data register.
+        unsafe {
+            while read_volatile(Self::register(STATE)) & STATE_TX_FULL != 0 {}
+            write_volatile(Self::register(DATA), u32::from(byte));
         }
-        Ok(n)
-    }
-}
-
-impl<const BASE: usize> embedded_io::Write for CmsdkUart<BASE> {
-    fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
-        for b in buf {
-            self.write_byte(*b);
-        }
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> Result<(), Infallible> {
-        Ok(())
     }
 }

@@ -5,6 +5,7 @@
 
 #[cfg(not(chip = "stm32f405"))]
 mod cmsdk_uart;
+mod serial;
 mod systick;
 
 #[cfg_attr(chip = "stm32f405", path = "stm32f405/mod.rs")]

@@ -6,7 +6,10 @@ use super::cmsdk_uart::CmsdkUart;
 pub use super::cmsdk_uart::errors as serial_errors;
 
 /// UART0.
-pub type Serial = CmsdkUart<0x4000_4000>;
+type Uart0 = CmsdkUart<0x4000_4000>;
+
+/// The link's serial port: UART0.
+pub type Serial = super::serial::Serial<Uart0>;
 
 /// SysTick ticks a second: QEMU counts the core clock at the board's 25 MHz SYSCLK.
 #[cfg_attr(not(feature = "hil"), allow(dead_code))]
@@ -18,7 +21,7 @@ const UART0_RX_IRQ: u16 = 0;
 /// A device interrupt: UART0's receive.
 pub fn interrupt(irqn: i16) -> bool {
     if irqn == UART0_RX_IRQ as i16 {
-        Serial::on_receive();
+        Uart0::on_receive();
         return true;
     }
     false
@@ -29,5 +32,5 @@ pub const QEMU_MACHINE: &str = "mps2-an500";
 
 /// UART0 at `baud`.
 pub fn init(baud: u32) -> Serial {
-    Serial::new(25_000_000, baud, UART0_RX_IRQ)
+    super::serial::Serial(Uart0::new(25_000_000, baud, UART0_RX_IRQ))
 }

@@ -8,7 +8,10 @@ use super::cmsdk_uart::CmsdkUart;
 pub use super::cmsdk_uart::errors as serial_errors;
 
 /// UART0, Secure alias.
-pub type Serial = CmsdkUart<0x5020_0000>;
+type Uart0 = CmsdkUart<0x5020_0000>;
+
+/// The link's serial port: UART0.
+pub type Serial = super::serial::Serial<Uart0>;
 
 /// SysTick ticks a second: QEMU counts the core clock at the board's 20 MHz SYSCLK.
 #[cfg_attr(not(feature = "hil"), allow(dead_code))]
@@ -20,7 +23,7 @@ const UART0_RX_IRQ: u16 = 32;
 /// A device interrupt: UART0's receive.
 pub fn interrupt(irqn: i16) -> bool {
     if irqn == UART0_RX_IRQ as i16 {
-        Serial::on_receive();
+        Uart0::on_receive();
         return true;
     }
     false
@@ -31,5 +34,5 @@ pub const QEMU_MACHINE: &str = "mps2-an505";
 
 /// UART0 at `baud`.
 pub fn init(baud: u32) -> Serial {
-    Serial::new(20_000_000, baud, UART0_RX_IRQ)
+    super::serial::Serial(Uart0::new(20_000_000, baud, UART0_RX_IRQ))
 }

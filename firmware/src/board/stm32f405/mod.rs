@@ -6,7 +6,10 @@ mod usart;
 #[cfg(feature = "board")]
 mod watchdog;
 
-pub use usart::{Usart1 as Serial, errors as serial_errors};
+pub use usart::errors as serial_errors;
+
+/// The link's serial port: USART1.
+pub type Serial = super::serial::Serial<usart::Usart1>;
 
 /// SysTick ticks a second: the core clock on a board. QEMU's netduinoplus2 counts SysTick
 /// at 168 MHz of virtual time, which `-icount shift=0` advances 1 ns an instruction.
@@ -33,5 +36,5 @@ pub fn init(baud: u32) -> Serial {
     // decision is stuck.
     #[cfg(feature = "board")]
     watchdog::start(1000);
-    Serial::new(baud)
+    super::serial::Serial(usart::Usart1::new(baud))
 }

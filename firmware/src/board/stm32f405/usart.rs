@@ -10,10 +10,11 @@
 //! for a few dozen cycles a byte and touches none of its state. Transmission stays polled:
 //! the firmware has nothing else to do while it answers.
 
-use core::convert::Infallible;
 use core::ptr::{read_volatile, write_volatile};
 
 use chi_embedded::link::rx::{LineStatus, RxRing, SerialErrors};
+
+use crate::board::serial::{Port, RX_BYTES};
 
 const RCC_AHB1ENR: *mut u32 = 0x4002_3830 as *mut u32;
 const RCC_APB2ENR: *mut u32 = 0x4002_3844 as *mut u32;
@@ -39,9 +40,8 @@ pub(super) const USART1_IRQ: i16 = 37;
 /// NVIC interrupt set-enable registers.
 const NVIC_ISER: *mut u32 = 0xE000_E100 as *mut u32;
 
-/// What arrives while the controller computes: 4096 bytes, 0.36 s of a saturated line at
-/// 115200 baud (longer than Half-Cheetah's 0.2 s period), 44 ms at 921600.
-static RX: RxRing<4096> = RxRing::new();
+/// What arrives while the controller computes.
+static RX: RxRing<RX_BYTES> = RxRing::new();
 
 /// USART1, 8N1. Only one exists: [`crate::board::init`] makes it.
 pub struct Usart1 {
@@ -68,14 +68,6 @@ impl Usart1 {
         }
         Self { _private: () }
     }
-
-    fn write_byte(&mut self, byte: u8) {
-        // SAFETY: USART1's status and data registers; the interrupt reads DR only.
-        unsafe {
-            while read_volatile(SR) & SR_TXE == 0 {}
-            write_volatile(DR, u32::from(byte));
-        }
-    }
 }
 
 /// The receive interrupt: reads the status, then the byte (which clears RXNE and, after the
@@ -101,44 +93,23 @@ pub fn errors() -> SerialErrors {
     RX.errors()
 }
 
-impl embedded_io::ErrorType for Usart1 {
-    type Error = Infallible;
-}
-
-impl embedded_io::Read for Usart1 {
-    /// Waits for the first byte, then takes whatever else the ring holds.
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
-        let mut n = 0;
-        for slot in buf.iter_mut() {
-            let byte = loop {
-                match RX.pop() {
-                    Some(b) => break Some(b),
-                    None if n > 0 => break None,
-                    None => {
-                        // Waiting for the host is not a stuck decision.
-                        #[cfg(feature = "board")]
-                        super::watchdog::feed();
-                        core::hint::spin_loop();
-                    }
-                }
-            };
-            let Some(byte) = byte else { break };
-            *slot = byte;
-            n += 1;
-        }
-        Ok(n)
-    }
-}
-
-impl embedded_io::Write for Usart1 {
-    fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
-        for b in buf {
-            self.write_byte(*b);
-        }
-        Ok(buf.len())
+impl Port for Usart1 {
+    fn ring() -> &'static RxRing<RX_BYTES> {
+        &RX
     }
 
-    fn flush(&mut self) -> Result<(), Infallible> {
-        Ok(())
+    /// Waiting for the host is not a stuck decision: feeds the watchdog (board build).
+    fn wait() {
+        #[cfg(feature = "board")]
+        super::watchdog::feed();
+        core::hint::spin_loop();
+    }
+
+    fn write_byte(&mut self, byte: u8) {
+        // SAFETY: USART1's status and data registers; the interrupt reads DR only.
+        unsafe {
+            while read_volatile(SR) & SR_TXE == 0 {}
+            write_volatile(DR, u32::from(byte));
+        }
     }
 }
