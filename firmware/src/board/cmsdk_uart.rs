@@ -31,8 +31,6 @@ const CTRL_RX_EN: u32 = 1 << 1;
 const CTRL_RX_INT_EN: u32 = 1 << 3;
 const INTCLEAR: usize = 0x0C;
 const INT_RX: u32 = 1 << 1;
-/// NVIC interrupt set-enable registers.
-const NVIC_ISER: *mut u32 = 0xE000_E100 as *mut u32;
 
 /// A CMSDK UART at `BASE`, 8N1.
 pub struct CmsdkUart<const BASE: usize> {
@@ -48,7 +46,6 @@ impl<const BASE: usize> CmsdkUart<BASE> {
     /// 16, the smallest the UART accepts), and its receive interrupt `rx_irq`.
     pub(super) fn new(pclk_hz: u32, baud: u32, rx_irq: u16) -> Self {
         let div = (pclk_hz / baud.max(1)).max(16);
-        let irq = usize::from(rx_irq);
         // SAFETY: start-up code, before anything else touches this UART's registers; the
         // interrupt is unmasked last, when the ring it fills is ready.
         unsafe {
@@ -57,8 +54,8 @@ impl<const BASE: usize> CmsdkUart<BASE> {
                 Self::register(CTRL),
                 CTRL_TX_EN | CTRL_RX_EN | CTRL_RX_INT_EN,
             );
-            write_volatile(NVIC_ISER.add(irq / 32), 1 << (irq % 32));
         }
+        super::unmask(rx_irq);
         Self { _private: () }
     }
 

@@ -40,11 +40,28 @@ pub fn interrupt(irqn: i16) {
     if chip::interrupt(irqn) {
         return;
     }
-    if let Ok(n) = usize::try_from(irqn) {
-        const NVIC_ICER: *mut u32 = 0xE000_E180 as *mut u32;
-        // SAFETY: a write to the NVIC's clear-enable register of a device interrupt.
-        unsafe { core::ptr::write_volatile(NVIC_ICER.add(n / 32), 1 << (n % 32)) };
+    if let Ok(n) = u16::try_from(irqn) {
+        cortex_m::peripheral::NVIC::mask(Irq(n));
     }
+}
+
+/// A device interrupt by number, for cortex-m's NVIC calls (no device crate names them here).
+#[derive(Clone, Copy)]
+struct Irq(u16);
+
+// SAFETY: `number` is the device interrupt number the value was made with.
+unsafe impl cortex_m::interrupt::InterruptNumber for Irq {
+    fn number(self) -> u16 {
+        self.0
+    }
+}
+
+/// Unmasks device interrupt `irq` (a driver's last step of start-up, when what its handler
+/// fills is ready).
+fn unmask(irq: u16) {
+    // SAFETY: the drivers unmask only their own receive interrupt, whose handler touches
+    // nothing but its ring and registers, so no critical section is broken.
+    unsafe { cortex_m::peripheral::NVIC::unmask(Irq(irq)) };
 }
 
 /// Brings the chip up: its clocks and serial port, then the tick counter.

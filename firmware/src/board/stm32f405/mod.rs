@@ -21,7 +21,7 @@ pub const QEMU_MACHINE: &str = "netduinoplus2";
 
 /// A device interrupt: USART1's receive; any other is masked (none is enabled).
 pub fn interrupt(irqn: i16) -> bool {
-    if irqn == usart::USART1_IRQ {
+    if irqn == usart::USART1_IRQ as i16 {
         usart::on_receive();
         return true;
     }

@@ -36,9 +36,7 @@ const CR1_RXNEIE: u32 = 1 << 5;
 const CR1_TE: u32 = 1 << 3;
 const CR1_RE: u32 = 1 << 2;
 /// USART1's interrupt number (RM0090 table 61).
-pub(super) const USART1_IRQ: i16 = 37;
-/// NVIC interrupt set-enable registers.
-const NVIC_ISER: *mut u32 = 0xE000_E100 as *mut u32;
+pub(super) const USART1_IRQ: u16 = 37;
 
 /// What arrives while the controller computes.
 static RX: RxRing<RX_BYTES> = RxRing::new();
@@ -63,9 +61,8 @@ impl Usart1 {
             write_volatile(GPIOA_AFRH, afrh | (0x77 << 4));
             write_volatile(BRR, div & 0xFFFF);
             write_volatile(CR1, CR1_UE | CR1_TE | CR1_RE | CR1_RXNEIE);
-            let irq = USART1_IRQ as usize;
-            write_volatile(NVIC_ISER.add(irq / 32), 1 << (irq % 32));
         }
+        crate::board::unmask(USART1_IRQ);
         Self { _private: () }
     }
 }
