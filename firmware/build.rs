@@ -17,59 +17,59 @@ const CODE: usize = 160 * 1024;
 /// scratch), so 16 KB.
 const STACK_BESIDES_PLANNER: usize = 16 * 1024;
 
-/// A chip the firmware builds for: its cargo feature (none for the default), the name of its
-/// `chip` cfg and memory layout (`memory/<name>.x`), and the flash and RAM that layout gives
-/// (the stack may use all of RAM).
+/// A chip the firmware builds for: its cargo feature (in cargo's environment spelling), the
+/// name of its `chip` cfg and memory layout (`memory/<name>.x`), and the flash and RAM that
+/// layout gives (the stack may use all of RAM).
 struct Chip {
-    feature: Option<&'static str>,
+    feature: &'static str,
     name: &'static str,
     flash: usize,
     ram: usize,
 }
 
-/// The chips: the STM32F405 (Cortex-M4F) unless a feature names another.
+/// The chips.
 const CHIPS: [Chip; 3] = [
     Chip {
-        feature: None,
+        feature: "STM32F405",
         name: "stm32f405",
         flash: 1024 * 1024,
         ram: 128 * 1024,
     },
     Chip {
-        feature: Some("MPS2_AN500"),
+        feature: "MPS2_AN500",
         name: "mps2-an500",
         flash: 4 * 1024 * 1024,
         ram: 4 * 1024 * 1024,
     },
     Chip {
-        feature: Some("MPS2_AN505"),
+        feature: "MPS2_AN505",
         name: "mps2-an505",
         flash: 4 * 1024 * 1024,
         ram: 4 * 1024 * 1024,
     },
 ];
 
-/// The chip the features name (at most one).
+/// The chip the features name (exactly one).
 fn chip() -> Result<&'static Chip, String> {
     let named: Vec<&Chip> = CHIPS
         .iter()
-        .filter(|c| {
-            c.feature
-                .is_some_and(|f| env::var_os(format!("CARGO_FEATURE_{f}")).is_some())
-        })
+        .filter(|c| env::var_os(format!("CARGO_FEATURE_{}", c.feature)).is_some())
         .collect();
+    let choices: Vec<&str> = CHIPS.iter().map(|c| c.name).collect();
     match named.as_slice() {
-        [] => Ok(&CHIPS[0]),
-        [one] => {
-            if env::var_os("CARGO_FEATURE_BOARD").is_some() {
-                return Err(format!(
-                    "feature `board` is the STM32F405 board; {} runs in QEMU only",
-                    one.name
-                ));
-            }
-            Ok(one)
-        }
-        _ => Err("choose one chip feature".into()),
+        [one] => Ok(one),
+        [] => Err(format!(
+            "choose the chip: one feature of {}",
+            choices.join(", ")
+        )),
+        _ => Err(format!(
+            "choose one chip, not {}: `board` is the STM32F405; the others run in QEMU only",
+            named
+                .iter()
+                .map(|c| c.name)
+                .collect::<Vec<_>>()
+                .join(" and ")
+        )),
     }
 }
 

@@ -25,6 +25,7 @@ pub fn run<T: Task<S, A>>(
     };
     kernel("ensemble_hidden", &member.hidden.1);
     kernel("policy_hidden", &bundle.policy.hidden.1);
+    delay();
 
     let mut states = BenchStates::new(task);
     let (mut total, mut worst, mut amortise, mut planned) = (0u64, 0u64, 0u64, 0u32);
@@ -36,11 +37,13 @@ pub fn run<T: Task<S, A>>(
         black_box(chi.amortise(&state));
         let t1 = board::ticks();
         marks::end(Span::Amortise);
+        board::status(true);
         marks::begin(Span::Act);
         let t2 = board::ticks();
         let decision = chi.act(&state, &mut Unlimited);
         let t3 = board::ticks();
         marks::end(Span::Act);
+        board::status(false);
         amortise += t1 - t0;
         total += t3 - t2;
         worst = worst.max(t3 - t2);
@@ -64,6 +67,17 @@ pub fn run<T: Task<S, A>>(
         stack::capacity()
     );
     exit::success()
+}
+
+/// Times embedded-hal's `DelayNs` on the board's tick counter: the host checks that a 1 ms
+/// delay lasts 1 ms, rounded up to a tick.
+fn delay() {
+    use embedded_hal::delay::DelayNs;
+    const NS: u32 = 1_000_000;
+    let start = board::ticks();
+    board::Delay.delay_ns(NS);
+    let waited = board::ticks() - start;
+    defmt::println!("chi: bench delay ns {=u32} ticks {=u64}", NS, waited);
 }
 
 fn kernel<const IN: usize, const OUT: usize>(name: &str, layer: &Dense<'_, IN, OUT>) {

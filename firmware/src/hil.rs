@@ -11,8 +11,9 @@ use chi_embedded::link::{ControllerHandler, Info, Server};
 use chi_embedded::task::Task;
 
 use crate::board::Serial;
+use crate::marks::{self, Span};
 use crate::sizes::{A, Bundle, Controller, S};
-use crate::{board, bundle, exit, marks};
+use crate::{board, bundle, exit};
 
 include!(concat!(env!("OUT_DIR"), "/deadline.rs"));
 
@@ -54,7 +55,7 @@ pub fn run<T: Task<S, A>>(
         pacer.period(),
         pacer.longest_unit()
     );
-    let mut handler = ControllerHandler::new(chi, info, marks::decision_clock)
+    let mut handler = ControllerHandler::new(chi, info, decision_clock)
         .paced(pacer, board::ticks)
         .reporting(board::serial_errors);
     defmt::println!("chi: hil serving on USART1 at {=u32} baud", crate::BAUD);
@@ -62,4 +63,22 @@ pub fn run<T: Task<S, A>>(
     // The USART never fails (its error type is Infallible), so serve only returns on a bug.
     let _ = server.serve(&mut serial, &mut handler);
     exit::fail()
+}
+
+/// The handler's clock, which it reads exactly twice around each decision: odd reads begin
+/// one (the status LED lit, so a scope shows each step's time, and [`Span::Act`] marked for
+/// the cycle model), even reads end it.
+fn decision_clock() -> u64 {
+    use core::sync::atomic::{AtomicBool, Ordering};
+    static IN_DECISION: AtomicBool = AtomicBool::new(false);
+    if IN_DECISION.fetch_xor(true, Ordering::Relaxed) {
+        let t = board::ticks();
+        marks::end(Span::Act);
+        board::status(false);
+        t
+    } else {
+        board::status(true);
+        marks::begin(Span::Act);
+        board::ticks()
+    }
 }

@@ -70,8 +70,14 @@ pub fn run<T: Task<S, A>>() -> ! {
     let Some(core) = cortex_m::Peripherals::take() else {
         exit::fail()
     };
-    #[allow(unused_variables)]
-    let serial = board::init(core, BAUD);
+    let Some(serial) = board::init(core, BAUD) else {
+        defmt::println!(
+            "chi: the chip did not come up (peripherals taken, or no clock for the baud rate)"
+        );
+        exit::fail()
+    };
+    #[cfg(not(feature = "hil"))]
+    let _ = serial;
     let bundle = match bundle::load() {
         Ok(b) => b,
         Err(e) => {

@@ -47,19 +47,3 @@ pub fn begin(span: Span) {
 pub fn end(span: Span) {
     mark(2 * span as usize + 1);
 }
-
-/// SysTick ticks that also marks decisions: the link's controller handler reads its clock
-/// exactly twice around each decision, so odd calls begin [`Span::Act`] and even ones end it.
-#[cfg(feature = "hil")]
-pub fn decision_clock() -> u64 {
-    use core::sync::atomic::{AtomicBool, Ordering};
-    static IN_DECISION: AtomicBool = AtomicBool::new(false);
-    if IN_DECISION.fetch_xor(true, Ordering::Relaxed) {
-        let t = crate::board::ticks();
-        end(Span::Act);
-        t
-    } else {
-        begin(Span::Act);
-        crate::board::ticks()
-    }
-}

@@ -1,6 +1,8 @@
 //! Self-test: one closed-loop episode of a task the board simulates itself, reported in one
 //! line the host parses. The sampler is seeded with the bundle's seed, the plant's start
-//! with seed 0, as the host's `chi run` does.
+//! with seed 0, as the host's `chi run` does. The status LED is lit while each decision
+//! computes; on a board each step then waits out the task's control period, so the episode
+//! runs in real time (in QEMU it runs flat out: its time is virtual).
 
 use chi_embedded::budget::Unlimited;
 use chi_embedded::episode;
@@ -19,7 +21,15 @@ pub fn run<T: Task<S, A>>(chi: &mut Controller<'static, T>, task: T) -> ! {
     }
     let start = board::ticks();
     let e = episode::run(&task, 0, T::EPISODE_STEPS, |s| {
-        chi.act(s, &mut Unlimited).action
+        let begun = board::ticks();
+        board::status(true);
+        let action = chi.act(s, &mut Unlimited).action;
+        board::status(false);
+        #[cfg(feature = "board")]
+        hold_period::<T>(begun);
+        #[cfg(not(feature = "board"))]
+        let _ = begun;
+        action
     });
     let ticks = board::ticks() - start;
     // f32 values travel as bits and the host prints the shortest text that reads back to
@@ -35,4 +45,14 @@ pub fn run<T: Task<S, A>>(chi: &mut Controller<'static, T>, task: T) -> ! {
         &e.final_state[..]
     );
     exit::success()
+}
+
+/// Waits until one control period of `T` has passed since tick `begun`.
+#[cfg(feature = "board")]
+fn hold_period<T: Task<S, A>>(begun: u64) {
+    use embedded_hal::delay::DelayNs;
+    let period_ns = f64::from(T::CONTROL_PERIOD) * 1e9;
+    let spent_ns = (board::ticks() - begun) as f64 * 1e9 / board::TICK_HZ;
+    let left = (period_ns - spent_ns).max(0.0);
+    board::Delay.delay_ns(left.min(f64::from(u32::MAX)) as u32);
 }

@@ -43,6 +43,13 @@ fn the_cycle_model_times_the_bench_and_the_cost_estimate_follows_it() {
         report.planned_steps, report.steps,
         "the planner runs every step"
     );
+    // embedded-hal's DelayNs on the tick counter lasts what it is asked, to within a tick
+    // and the loop's last pass.
+    let (asked, lasted) = report.delay;
+    assert!(
+        lasted >= asked && lasted < asked * 1.001,
+        "a delay of {asked} s lasted {lasted} s"
+    );
     let step = Cycles::mean(&cycles.steps);
     // The model's instructions in the marked spans are the ones SysTick counted (QEMU's
     // -icount: 0.168 ticks an instruction), to within the marks' own few instructions.

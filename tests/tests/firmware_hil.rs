@@ -15,6 +15,7 @@ use chi_host::firmware::client::Client;
 use chi_host::firmware::cycles::{Plugin, span};
 use chi_host::firmware::flood::flood;
 use chi_host::firmware::hil::{HilReport, episode};
+use chi_host::firmware::led;
 use chi_host::firmware::machine::Machine;
 use chi_host::firmware::qemu::{Clock, Serving};
 use chi_host::firmware::twin::Twin;
@@ -164,32 +165,47 @@ fn board_over_usart_acts_as_the_host_and_survives_bad_frames() {
     assert!(reply.action.iter().all(|a| a.is_finite() && a.abs() <= 1.0));
     assert!(reply.state_sanitised);
 
-    let log = serving.stop().unwrap();
+    let run = serving.stop().unwrap();
     assert!(
-        log.iter().any(|l| l.starts_with("chi: hil serving")),
-        "{log:?}"
+        run.log.iter().any(|l| l.starts_with("chi: hil serving")),
+        "{:?}",
+        run.log
     );
 }
 
-/// The hil firmware on a Cortex-M7 (QEMU's mps2-an500) and a Cortex-M33 (mps2-an505), their
-/// CMSDK UART (interrupt-driven reception, like the STM32's USART) behind the same
-/// `embedded_io` traits: a whole episode, every action equal to the host twin's.
+/// The hil firmware on each chip: the STM32F405, a Cortex-M7 (QEMU's mps2-an500) and a
+/// Cortex-M33 (mps2-an505), their UARTs (the HAL's USART, the CMSDK UART; interrupt-driven
+/// reception both) behind the same `embedded_io` traits: a whole episode, every action equal
+/// to the host twin's, and the status LED lit once for each decision.
 #[test]
-fn the_cortex_m7_and_m33_serve_actions_as_the_host() {
+fn three_chips_serve_actions_as_the_host() {
     let spec = uncertain_int8(21);
     let bytes = spec.encode().unwrap();
     let mut twin = twin_with("hil-chips-i8", bytes.as_bytes());
-    for machine in [Machine::Mps2An500, Machine::Mps2An505] {
+    for machine in [
+        Machine::Netduinoplus2,
+        Machine::Mps2An500,
+        Machine::Mps2An505,
+    ] {
         let elf = build_on(machine, "hil-chips-i8", bytes.as_bytes(), Job::Hil);
-        let (_serving, mut client) = start(&elf, Clock::Instructions);
+        let (serving, mut client) = start(&elf, Clock::Instructions);
         let report = point_mass_episode(&mut client, &mut twin, bytes.as_bytes(), 30);
-        // The CMSDK UART's receive interrupt filled the ring: nothing lost or garbled.
+        // The receive interrupt filled the ring: nothing lost or garbled.
         let serial = client.hello(Duration::from_secs(10)).unwrap().serial;
         assert!(serial.none(), "{machine}: {serial:?}");
         let mean = report.ticks.iter().map(|t| f64::from(*t)).sum::<f64>() / 30.0;
         eprintln!(
             "{machine}: {:.0} instructions a step",
             machine.instructions(mean.round() as u64)
+        );
+        let run = serving.stop().unwrap();
+        assert_eq!(
+            led::pulses(machine, &run.qemu),
+            led::Pulses {
+                lit: 30,
+                lit_at_end: false
+            },
+            "{machine}: the status LED lights once a decision"
         );
     }
 }

@@ -20,7 +20,7 @@ use chi_embedded::nn::Activation;
 use chi_embedded::planner::Propagation;
 use chi_embedded::task::Task;
 use chi_host::firmware::machine::Machine;
-use chi_host::firmware::{build, qemu, selftest};
+use chi_host::firmware::{build, led, qemu, selftest};
 
 /// The board preset's point-mass sizes.
 const E: usize = 2;
@@ -160,7 +160,8 @@ fn a_stack_overflow_faults_before_it_reaches_the_statics() {
 
 /// The same firmware source on the STM32F405 (Cortex-M4F), a Cortex-M7 (QEMU's mps2-an500)
 /// and a Cortex-M33 (mps2-an505, built for ARMv8-M): each chip's episode equals the host's
-/// bit for bit, with the int8 DSP kernels (SXTB16, SMLAD) and the f32 ones (VLDM, VMLA).
+/// bit for bit, with the int8 DSP kernels (SXTB16, SMLAD) and the f32 ones (VLDM, VMLA),
+/// and the status LED lit once for each decision.
 #[test]
 fn three_chips_run_the_selftest_bit_for_bit() {
     let cases = cases();
@@ -181,6 +182,14 @@ fn three_chips_run_the_selftest_bit_for_bit() {
             // Under -icount, so the ticks count instructions the same way on every run.
             let r = qemu::run(&elf, qemu::Clock::Instructions, chi_e2e::TIMEOUT).unwrap();
             assert_same(&format!("{name} on {machine}"), &want, &r);
+            assert_eq!(
+                led::pulses(machine, &r.qemu),
+                led::Pulses {
+                    lit: want.steps as usize,
+                    lit_at_end: false
+                },
+                "{name} on {machine}: the status LED lights once a decision"
+            );
             let ticks = selftest::ticks(&r.log).unwrap();
             eprintln!(
                 "{name} on {machine}: {:.0} instructions a step",

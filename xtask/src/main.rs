@@ -163,18 +163,22 @@ fn reference_bundle() -> Result<PathBuf> {
 /// (untestable here, kept compiling). The sizes come from the bundle, so the cheetah bundle
 /// checks a second set of them.
 const FIRMWARE_BUILDS: [(&str, &str, bool); 12] = [
-    ("qemu,selftest", BOARD_TARGET, false),
-    ("qemu,hil", BOARD_TARGET, false),
-    ("qemu,bench", BOARD_TARGET, false),
+    ("qemu,selftest,stm32f405", BOARD_TARGET, false),
+    ("qemu,hil,stm32f405", BOARD_TARGET, false),
+    ("qemu,bench,stm32f405", BOARD_TARGET, false),
     ("board,hil", BOARD_TARGET, false),
     ("board,selftest", BOARD_TARGET, false),
-    ("qemu,bench", BOARD_TARGET, true),
+    ("qemu,bench,stm32f405", BOARD_TARGET, true),
     ("board,hil", BOARD_TARGET, true),
     ("qemu,hil,mps2-an500", BOARD_TARGET, false),
     ("qemu,bench,mps2-an500", BOARD_TARGET, false),
     ("qemu,hil,mps2-an505", M33_TARGET, false),
     ("qemu,bench,mps2-an505", M33_TARGET, false),
-    ("qemu,selftest,stack-overflow", BOARD_TARGET, false),
+    (
+        "qemu,selftest,stack-overflow,stm32f405",
+        BOARD_TARGET,
+        false,
+    ),
 ];
 
 fn firmware_build(profile: &str, features: &str, bundle: &Path) -> Result<PathBuf> {
@@ -206,6 +210,8 @@ fn firmware_build_for(
         ])
         .arg(&manifest)
         .current_dir(root().join("firmware"))
+        // The firmware is a workspace of its own: its artefacts are in firmware/target.
+        .env_remove("CARGO_TARGET_DIR")
         .env("CHI_BUNDLE", bundle))?;
     Ok(root().join(format!("firmware/target/{target}/{profile}/chi-firmware")))
 }
@@ -303,7 +309,7 @@ fn test() -> Result<()> {
         }
         run(&mut c)?;
     }
-    firmware_build("release", "qemu,hil", &bundle)?;
+    firmware_build("release", "qemu,hil,stm32f405", &bundle)?;
     cargo_test()
 }
 
@@ -452,7 +458,7 @@ fn size() -> Result<()> {
         "chip", "profile", "features", "flash", "ram(static)", "code+rodata", "less bundle"
     );
     let chips = [
-        ("stm32f405", "", BOARD_TARGET),
+        ("stm32f405", ",stm32f405", BOARD_TARGET),
         ("mps2-an500", ",mps2-an500", BOARD_TARGET),
         ("mps2-an505", ",mps2-an505", M33_TARGET),
     ];
@@ -484,6 +490,11 @@ fn size() -> Result<()> {
             section(".bss"),
         );
         let flash = vt + tx + ro + da;
+        anyhow::ensure!(
+            flash > bundle_len,
+            "{}: `size -A` shows {flash} bytes of flash, less than the bundle's {bundle_len}",
+            elf.display()
+        );
         println!(
             "{:<14} {:<14} {:<14} {:>10} {:>12} {:>12} {:>12}",
             chip,

@@ -123,6 +123,21 @@ impl<const N: usize> RxRing<N> {
         self.head.store(next, Ordering::Release);
     }
 
+    /// The producer's side for a byte the UART driver discarded with its error (a HAL that
+    /// reads the data register to clear the error and returns only the error): counted, as
+    /// [`RxRing::push`] counts one, and nothing stored.
+    pub fn lost(&self, status: LineStatus) {
+        for (flag, counter) in [
+            (status.overrun, &self.overrun),
+            (status.framing, &self.framing),
+            (status.noise, &self.noise),
+        ] {
+            if flag {
+                Self::count(counter);
+            }
+        }
+    }
+
     /// The consumer's side: the oldest byte, if any. Call from one place only (the reader).
     pub fn pop(&self) -> Option<u8> {
         let tail = self.tail.load(Ordering::Relaxed);
@@ -248,6 +263,12 @@ mod tests {
                 ..LineStatus::default()
             },
         );
+        // A driver that discards the byte with its error (a HAL's) reports the error alone.
+        ring.lost(LineStatus {
+            overrun: true,
+            framing: true,
+            noise: true,
+        });
         assert_eq!(ring.pop(), Some(1));
         assert_eq!(
             ring.pop(),
@@ -258,9 +279,9 @@ mod tests {
         assert_eq!(
             ring.errors(),
             SerialErrors {
-                overrun: 1,
-                framing: 1,
-                noise: 1,
+                overrun: 2,
+                framing: 2,
+                noise: 2,
                 dropped: 0
             }
         );

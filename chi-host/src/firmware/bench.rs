@@ -47,6 +47,9 @@ pub struct BenchReport {
     pub stack: (u64, u64),
     /// The cycle model's costs, where it ran.
     pub cycles: Option<Cycles>,
+    /// The firmware's `DelayNs` timed: seconds asked and seconds it lasted by the tick
+    /// counter.
+    pub delay: (f64, f64),
 }
 
 /// What the cycle model says of the bench's spans.
@@ -140,6 +143,7 @@ impl BenchReport {
         let steps: u32 = number(s, "steps", 1)?;
         let per = |t: u64| instructions(t) / f64::from(steps.max(1));
         let stack = line(log, "chi: bench stack ")?;
+        let delay = line(log, "chi: bench delay ")?;
         let report: anyhow::Result<Self> = Ok(Self {
             kernels,
             step_instructions: per(number(s, "ticks", 1)?),
@@ -151,6 +155,10 @@ impl BenchReport {
             samples: number(s, "samples", 1)?,
             stack: (number(stack, "stack", 1)?, number(stack, "of", 1)?),
             cycles: None,
+            delay: (
+                number::<f64>(delay, "ns", 1)? * 1e-9,
+                number::<f64>(delay, "ticks", 1)? / machine.tick_hz(),
+            ),
         });
         report.context("reading the bench report")
     }

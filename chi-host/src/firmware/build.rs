@@ -68,10 +68,7 @@ pub fn build_for(
     let dir = firmware_dir();
     // The image's sizes follow the bundle's header (the firmware's build script); one whose
     // header does not decode, or that the chip cannot hold, fails the build saying why.
-    let features = match machine.feature() {
-        Some(chip) => format!("qemu,{},{chip}", job.feature()),
-        None => format!("qemu,{}", job.feature()),
-    };
+    let features = format!("qemu,{},{}", job.feature(), machine.feature());
     let target = machine.target();
     let args = [
         "--no-default-features",

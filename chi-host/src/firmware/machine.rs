@@ -51,12 +51,12 @@ impl Machine {
         }
     }
 
-    /// The firmware's cargo feature for the chip (the STM32F405 is the default).
-    pub fn feature(self) -> Option<&'static str> {
+    /// The firmware's cargo feature for the chip.
+    pub fn feature(self) -> &'static str {
         match self {
-            Self::Netduinoplus2 => None,
-            Self::Mps2An500 => Some("mps2-an500"),
-            Self::Mps2An505 => Some("mps2-an505"),
+            Self::Netduinoplus2 => "stm32f405",
+            Self::Mps2An500 => "mps2-an500",
+            Self::Mps2An505 => "mps2-an505",
         }
     }
 

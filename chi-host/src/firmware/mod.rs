@@ -7,6 +7,7 @@
 //!   serial port.
 //! - [`cycles`]: the cycle model of the STM32F405 (a QEMU plugin) and the spans it costs.
 //! - [`log`]: the firmware's defmt frames decoded with the ELF's table.
+//! - [`led`]: the status LED's pulses (one a decision) as QEMU reports them.
 //! - [`client`]: the host end of the link protocol, over TCP (QEMU) or a serial port.
 //! - [`flood`]: hostile frames among valid requests, every reply checked against the twin.
 //! - [`hil`]: an environment on the host against the controller on the firmware.
@@ -21,6 +22,7 @@ pub mod client;
 pub mod cycles;
 pub mod flood;
 pub mod hil;
+pub mod led;
 pub mod log;
 pub mod machine;
 pub mod profile;

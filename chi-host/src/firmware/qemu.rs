@@ -44,6 +44,8 @@ fn command(elf: &Path, image: &[u8], clock: Clock<'_>) -> anyhow::Result<Command
     if let Clock::Modelled(plugin) = clock {
         c.args(["-plugin", &plugin.argument()]);
     }
+    // Every run shows the status LED's writes on QEMU's standard error (`Run::qemu`).
+    c.args(super::led::qemu_args(machine));
     c.arg("-kernel").arg(elf);
     Ok(c)
 }
@@ -117,6 +119,7 @@ pub struct Serving {
     child: Child,
     image: Vec<u8>,
     stdout: Option<JoinHandle<Vec<u8>>>,
+    stderr: Option<JoinHandle<Vec<u8>>>,
     /// USART1 of the board.
     pub stream: TcpStream,
 }
@@ -132,6 +135,7 @@ impl Serving {
         c.args(["-serial", &format!("tcp:127.0.0.1:{port}")]);
         let mut child = spawn(c)?;
         let stdout = Some(drain(child.stdout.take()));
+        let stderr = Some(drain(child.stderr.take()));
         listener.set_nonblocking(true)?;
         let started = Instant::now();
         let stream = loop {
@@ -139,11 +143,11 @@ impl Serving {
                 Ok((stream, _)) => break stream,
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                     if let Some(status) = child.try_wait()? {
-                        let mut err = String::new();
-                        if let Some(mut e) = child.stderr.take() {
-                            let _ = e.read_to_string(&mut err);
-                        }
-                        bail!("QEMU exited ({status}) before connecting its USART: {err}");
+                        let err = stderr.and_then(|h| h.join().ok()).unwrap_or_default();
+                        bail!(
+                            "QEMU exited ({status}) before connecting its USART: {}",
+                            String::from_utf8_lossy(&err)
+                        );
                     }
                     if started.elapsed() > timeout {
                         let _ = child.kill();
@@ -160,20 +164,25 @@ impl Serving {
             child,
             image,
             stdout,
+            stderr,
             stream,
         })
     }
 
-    /// Stops QEMU and returns what the firmware logged.
-    pub fn stop(mut self) -> anyhow::Result<Vec<String>> {
+    /// Stops QEMU and returns what the firmware logged and QEMU said.
+    pub fn stop(mut self) -> anyhow::Result<Run> {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let bytes = self
-            .stdout
-            .take()
-            .map(|h| h.join().unwrap_or_default())
-            .unwrap_or_default();
-        super::log::decode(&self.image, &bytes)
+        let joined = |h: Option<JoinHandle<Vec<u8>>>| {
+            h.map(|h| h.join().unwrap_or_default()).unwrap_or_default()
+        };
+        let bytes = joined(self.stdout.take());
+        let errors = joined(self.stderr.take());
+        Ok(Run {
+            log: super::log::decode(&self.image, &bytes)?,
+            code: None,
+            qemu: String::from_utf8_lossy(&errors).into_owned(),
+        })
     }
 }
 

@@ -1,11 +1,20 @@
-//! What is specific to a chip: its serial port, the rate SysTick counts at, and its
-//! bring-up. The rest of the firmware sees only `embedded_io::{Read, Write}`, [`ticks`] and
-//! [`TICK_HZ`]; build.rs picks the chip from the cargo features (`chip` cfg) with its memory
-//! layout, so another chip is one file here, one line below and one in build.rs.
+//! What is specific to a chip: its serial port, status LED, the rate SysTick counts at, and
+//! its bring-up. The rest of the firmware sees only `embedded_io::{Read, Write}`, [`status`],
+//! [`ticks`], [`Delay`] and [`TICK_HZ`]; build.rs picks the chip from the cargo features
+//! (`chip` cfg) with its memory layout, so another chip is one file here, one line below and
+//! one in build.rs. The STM32F405 stands on stm32f4xx-hal; the MPS2 boards, which have no
+//! HAL, on the two small drivers beside it.
 
 #[cfg(not(chip = "stm32f405"))]
 mod cmsdk_uart;
+#[cfg(not(chip = "stm32f405"))]
+mod fpgaio_led;
+#[cfg(not(chip = "stm32f405"))]
+#[macro_use]
+mod mps2;
 mod serial;
+#[cfg_attr(not(chip = "stm32f405"), allow(dead_code))]
+mod shared;
 mod systick;
 
 #[cfg_attr(chip = "stm32f405", path = "stm32f405/mod.rs")]
@@ -14,8 +23,13 @@ mod systick;
 mod chip;
 
 #[cfg_attr(not(feature = "hil"), allow(unused_imports))]
-pub use chip::{Serial, TICK_HZ, serial_errors};
-pub use systick::ticks;
+pub use chip::{Serial, TICK_HZ, serial_errors, status};
+// Used by the bench and by a board's self-test, which runs in real time.
+#[cfg_attr(
+    not(any(all(feature = "board", feature = "selftest"), feature = "bench")),
+    allow(unused_imports)
+)]
+pub use systick::{Delay, ticks};
 
 /// The QEMU machine the image is built for, NUL-padded, under a symbol the host reads from
 /// the ELF to start QEMU with the right machine and CPU (`chi_host::firmware::machine`).
@@ -64,9 +78,10 @@ fn unmask(irq: u16) {
     unsafe { cortex_m::peripheral::NVIC::unmask(Irq(irq)) };
 }
 
-/// Brings the chip up: its clocks and serial port, then the tick counter.
-pub fn init(mut core: cortex_m::Peripherals, baud: u32) -> Serial {
-    let serial = chip::init(baud);
+/// Brings the chip up: its clocks, status LED and serial port, then the tick counter.
+/// `None` if the chip's peripherals were taken before or its clock cannot make `baud`.
+pub fn init(mut core: cortex_m::Peripherals, baud: u32) -> Option<Serial> {
+    let serial = chip::init(baud)?;
     systick::start(&mut core.SYST);
-    serial
+    Some(serial)
 }

@@ -38,3 +38,21 @@ pub fn ticks() -> u64 {
         }
     }
 }
+
+/// embedded-hal's `DelayNs` on the tick counter: busy-waits, and costs no timer of its own
+/// (SysTick already counts). A delay lasts at least what it asks, rounded up to a tick.
+#[derive(Clone, Copy, Default)]
+#[cfg_attr(
+    not(any(all(feature = "board", feature = "selftest"), feature = "bench")),
+    allow(dead_code)
+)]
+pub struct Delay;
+
+impl embedded_hal::delay::DelayNs for Delay {
+    fn delay_ns(&mut self, ns: u32) {
+        let hz = super::TICK_HZ as u64;
+        let wait = (u64::from(ns) * hz).div_ceil(1_000_000_000);
+        let start = ticks();
+        while ticks().wrapping_sub(start) < wait {}
+    }
+}
