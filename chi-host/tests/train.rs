@@ -301,6 +301,46 @@ fn chi_trains_on_half_cheetah_and_its_run_is_not_taken_for_a_point_mass_one() {
     assert_eq!(resumed.episodes_done(), 2);
 }
 
+/// A task whose episodes end when the body falls: CHI and SAC on Hopper-v5 (MuJoCo) through
+/// the same trainer; an untrained hopper falls long before the 1000-step limit, so every
+/// episode ends early, the planner runs, and the run's bundle records the task.
+#[cfg(feature = "mujoco")]
+#[test]
+fn chi_and_sac_train_on_hopper_whose_episodes_end_on_a_fall() {
+    use chi_embedded::envs::hopper::{ACT, OBS};
+    use chi_host::tasks::hopper::Hopper;
+
+    for agent in [AgentKind::Chi, AgentKind::Sac] {
+        let mut c = Hopper::preset(Preset::Board);
+        c.episodes = 3;
+        c.sac.batch = 32;
+        c.sac.critic_hidden = 32;
+        c.ensemble.epochs = 1;
+        c.updates_per_step = 1;
+        c.chi.planner.iterations = 1;
+        let dir = tmp(&format!("hopper-{}", agent.name()));
+        let mut run = chi_host::train::Run::<OBS, ACT, Hopper>::open(agent, 4, c, &dir).unwrap();
+        let mut steps = 0;
+        for e in 0..3 {
+            let m = run.episode().unwrap();
+            let length = m.env_steps - steps;
+            steps = m.env_steps;
+            eprintln!("{agent:?} episode {e}: {length} steps, return {}", m.ret);
+            assert!(m.ret.is_finite(), "{agent:?} episode {e}: {m:?}");
+            assert!(
+                (1..1000).contains(&length),
+                "{agent:?} episode {e} lasted {length} steps: it should end on a fall"
+            );
+            if agent == AgentKind::Chi && e > 0 {
+                assert!(m.iterations > 0.5, "the planner ran: {m:?}");
+            }
+        }
+        let spec = run.spec(16).unwrap();
+        assert_eq!(spec.header.task.name(), "hopper");
+        assert_eq!((spec.header.dims.state, spec.header.dims.action), (11, 3));
+    }
+}
+
 /// Every simulated task trains through the same trainer: CHI (planning, the value past the
 /// horizon), SAC and CEM-MPC a couple of short episodes on the pendulum and the cart-pole
 /// swing-up, and the run's bundle records its task.

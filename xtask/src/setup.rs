@@ -58,22 +58,31 @@ fn is_root() -> bool {
 /// The font the figures' text is drawn with.
 const FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 
-/// MuJoCo for Half-Cheetah: the version mujoco-rs 7.0.0 binds, and the model gymnasium uses.
+/// MuJoCo for the MuJoCo tasks: the version mujoco-rs 7.0.0 binds, and the models gymnasium
+/// uses.
 const MUJOCO_WHEEL: &str = "mujoco==3.17.0";
 const GYMNASIUM_WHEEL: &str = "gymnasium==1.4.0";
 const MUJOCO_SO: &str = "libmujoco.so.3.17.0";
+/// The model files of chi's MuJoCo tasks, from gymnasium's wheel (`chi_host::envs::mujoco`).
+const MODELS: [&str; 5] = [
+    "half_cheetah.xml",
+    "hopper.xml",
+    "walker2d_v5.xml",
+    "reacher.xml",
+    "inverted_pendulum.xml",
+];
 
-/// Fetches MuJoCo's shared library and gymnasium's `half_cheetah.xml` from their PyPI wheels
+/// Fetches MuJoCo's shared library and gymnasium's model files ([`MODELS`]) from their PyPI wheels
 /// into `.cache/mujoco` (git-ignored), where `.cargo/config.toml` points mujoco-rs's build
 /// (`MUJOCO_DYNAMIC_LINK_DIR`) and chi-host's build script puts an rpath. The wheels are zip
 /// files; pip fetches them (installed from Debian's packages when missing) and Python's
-/// zipfile unpacks the two files we need.
+/// zipfile unpacks the files we need.
 pub fn install_mujoco() -> Result<()> {
     let dir = root().join(".cache/mujoco");
     let lib = dir.join("lib");
     if lib.join(MUJOCO_SO).is_file()
         && lib.join("libmujoco.so").exists()
-        && dir.join("half_cheetah.xml").is_file()
+        && MODELS.iter().all(|m| dir.join(m).is_file())
     {
         return Ok(());
     }
@@ -86,7 +95,7 @@ pub fn install_mujoco() -> Result<()> {
         apt_install("python3-pip")?;
     }
     eprintln!(
-        "xtask: fetching MuJoCo 3.17.0 and half_cheetah.xml from PyPI into {}",
+        "xtask: fetching MuJoCo 3.17.0 and gymnasium 1.4.0's models from PyPI into {}",
         dir.display()
     );
     let wheels = dir.join("wheels");
@@ -113,7 +122,7 @@ pub fn install_mujoco() -> Result<()> {
     std::fs::create_dir_all(&lib)?;
     let script = r#"
 import glob, os, shutil, sys, zipfile
-wheels, lib, out = sys.argv[1], sys.argv[2], sys.argv[3]
+wheels, lib, out, models = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 def take(pattern, member, dest):
     found = glob.glob(os.path.join(wheels, pattern))
     if not found:
@@ -121,13 +130,15 @@ def take(pattern, member, dest):
     with zipfile.ZipFile(found[0]) as z, z.open(member) as src, open(dest, "wb") as dst:
         shutil.copyfileobj(src, dst)
 take("mujoco-3.17.0-*.whl", "mujoco/libmujoco.so.3.17.0", os.path.join(lib, "libmujoco.so.3.17.0"))
-take("gymnasium-1.4.0-*.whl", "gymnasium/envs/mujoco/assets/half_cheetah.xml", os.path.join(out, "half_cheetah.xml"))
+for m in models:
+    take("gymnasium-1.4.0-*.whl", "gymnasium/envs/mujoco/assets/" + m, os.path.join(out, m))
 "#;
     run(Command::new("python3")
         .args(["-c", script])
         .arg(&wheels)
         .arg(&lib)
-        .arg(&dir))?;
+        .arg(&dir)
+        .args(MODELS))?;
     let link = lib.join("libmujoco.so");
     let _ = std::fs::remove_file(&link);
     std::os::unix::fs::symlink(MUJOCO_SO, &link).context("linking libmujoco.so")?;

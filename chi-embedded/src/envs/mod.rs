@@ -6,8 +6,13 @@
 
 pub mod cartpole;
 pub mod half_cheetah;
+pub mod hopper;
+pub mod inverted_pendulum;
+mod locomotion;
 pub mod pendulum;
 pub mod point_mass;
+pub mod reacher;
+pub mod walker2d;
 
 use crate::task::Task;
 
@@ -70,6 +75,10 @@ registry! {
     (half_cheetah::HalfCheetahTask, half_cheetah::OBS, half_cheetah::ACT),
     (pendulum::PendulumTask, 3, 1),
     (cartpole::CartPoleTask, 5, 1),
+    (hopper::HopperTask, hopper::OBS, hopper::ACT),
+    (walker2d::Walker2dTask, walker2d::OBS, walker2d::ACT),
+    (reacher::ReacherTask, reacher::OBS, reacher::ACT),
+    (inverted_pendulum::InvertedPendulumTask, inverted_pendulum::OBS, inverted_pendulum::ACT),
 }
 
 /// The built-in task called `name`.
@@ -98,6 +107,14 @@ mod tests {
             names::<half_cheetah::HalfCheetahTask, { half_cheetah::OBS }, { half_cheetah::ACT }>(),
             names::<pendulum::PendulumTask, 3, 1>(),
             names::<cartpole::CartPoleTask, 5, 1>(),
+            names::<hopper::HopperTask, { hopper::OBS }, { hopper::ACT }>(),
+            names::<walker2d::Walker2dTask, { walker2d::OBS }, { walker2d::ACT }>(),
+            names::<reacher::ReacherTask, { reacher::OBS }, { reacher::ACT }>(),
+            names::<
+                inverted_pendulum::InvertedPendulumTask,
+                { inverted_pendulum::OBS },
+                { inverted_pendulum::ACT },
+            >(),
         ];
         assert_eq!(counts.len(), BUILTIN.len());
         for (named, defaults) in counts {

@@ -1,6 +1,9 @@
 //! Environments behind the [`crate::env::Env`] trait: every simulated chi-embedded task
-//! through one wrapper, and MuJoCo's on the host.
+//! through one wrapper, and gymnasium's MuJoCo tasks on the host.
 
 #[cfg(feature = "mujoco")]
-pub mod half_cheetah;
+pub mod mujoco;
 pub mod simulated;
+
+#[cfg(feature = "mujoco")]
+pub use mujoco::half_cheetah;

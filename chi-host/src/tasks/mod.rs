@@ -7,8 +7,16 @@
 pub mod cartpole;
 #[cfg(feature = "mujoco")]
 pub mod half_cheetah;
+#[cfg(feature = "mujoco")]
+pub mod hopper;
+#[cfg(feature = "mujoco")]
+pub mod inverted_pendulum;
 pub mod pendulum;
 pub mod point_mass;
+#[cfg(feature = "mujoco")]
+pub mod reacher;
+#[cfg(feature = "mujoco")]
+pub mod walker2d;
 
 use anyhow::{Result, bail};
 
@@ -24,7 +32,13 @@ pub trait Visitor {
 }
 
 /// Tasks that need a cargo feature this build lacks, with the feature.
-const NEEDS_FEATURE: &[(&str, &str)] = &[("half-cheetah", "mujoco")];
+const NEEDS_FEATURE: &[(&str, &str)] = &[
+    ("half-cheetah", "mujoco"),
+    ("hopper", "mujoco"),
+    ("walker2d", "mujoco"),
+    ("reacher", "mujoco"),
+    ("inverted-pendulum", "mujoco"),
+];
 
 macro_rules! registry {
     ($($(#[$cfg:meta])* ($world:ty, $s:expr, $a:expr)),* $(,)?) => {
@@ -64,6 +78,18 @@ registry! {
     (half_cheetah::HalfCheetah, crate::envs::half_cheetah::OBS, crate::envs::half_cheetah::ACT),
     (pendulum::Pendulum, 3, 1),
     (cartpole::CartPole, 5, 1),
+    #[cfg(feature = "mujoco")]
+    (hopper::Hopper, chi_embedded::envs::hopper::OBS, chi_embedded::envs::hopper::ACT),
+    #[cfg(feature = "mujoco")]
+    (walker2d::Walker2d, chi_embedded::envs::walker2d::OBS, chi_embedded::envs::walker2d::ACT),
+    #[cfg(feature = "mujoco")]
+    (reacher::Reacher, chi_embedded::envs::reacher::OBS, chi_embedded::envs::reacher::ACT),
+    #[cfg(feature = "mujoco")]
+    (
+        inverted_pendulum::InvertedPendulum,
+        chi_embedded::envs::inverted_pendulum::OBS,
+        chi_embedded::envs::inverted_pendulum::ACT
+    ),
 }
 
 #[cfg(test)]
@@ -92,5 +118,90 @@ mod tests {
             err.contains("no task called 'pendulm'") && err.contains("pendulum"),
             "{err}"
         );
+    }
+}
+
+/// The planner's reward and fall (chi-embedded's, from observations only) against the
+/// environment's (gymnasium's, from the simulation) on the MuJoCo tasks, over episodes of
+/// random actions. Where gymnasium's reward uses what the observation lacks (the walkers' x
+/// displacement) the planner's stands in for it; this measures by how much.
+#[cfg(all(test, feature = "mujoco"))]
+mod planner_reward {
+    use chi_embedded::dynamics::Reward;
+    use chi_embedded::rng::ChiRng;
+
+    use super::*;
+    use crate::config::Preset;
+    use crate::env::Env;
+
+    /// Over `episodes` random episodes: the mean |planner - environment| reward a step, the
+    /// mean |environment| reward, the steps, and the steps whose fall the two judged apart.
+    fn gap<const S: usize, const A: usize, W: World<S, A>>(
+        episodes: u64,
+    ) -> (f64, f64, usize, usize) {
+        let config = W::preset(Preset::Paper);
+        let task = W::Task::default();
+        let mut env = W::env(&task, &config).unwrap();
+        let mut rng = ChiRng::new(11);
+        let (mut diff, mut size, mut steps, mut disagree) = (0.0, 0.0, 0, 0);
+        for seed in 0..episodes {
+            let mut obs = env.reset(seed);
+            for _ in 0..config.episode_steps {
+                let a: [f32; A] = std::array::from_fn(|_| rng.symmetric_uniform());
+                let s = env.step(&a);
+                let planner = task.reward(&obs, &a, &s.obs);
+                diff += f64::from((planner - s.reward).abs());
+                size += f64::from(s.reward.abs());
+                steps += 1;
+                disagree += usize::from(task.terminated(&s.obs) != s.terminated);
+                obs = s.obs;
+                if s.terminated || s.truncated {
+                    break;
+                }
+            }
+        }
+        (diff / steps as f64, size / steps as f64, steps, disagree)
+    }
+
+    #[test]
+    fn the_planner_judges_rewards_and_falls_as_gymnasium_does() {
+        use chi_embedded::envs::{hopper, inverted_pendulum, reacher, walker2d};
+        let rows = [
+            (
+                "hopper",
+                gap::<{ hopper::OBS }, { hopper::ACT }, super::hopper::Hopper>(20),
+            ),
+            (
+                "walker2d",
+                gap::<{ walker2d::OBS }, { walker2d::ACT }, super::walker2d::Walker2d>(20),
+            ),
+            (
+                "reacher",
+                gap::<{ reacher::OBS }, { reacher::ACT }, super::reacher::Reacher>(20),
+            ),
+            (
+                "inverted-pendulum",
+                gap::<
+                    { inverted_pendulum::OBS },
+                    { inverted_pendulum::ACT },
+                    super::inverted_pendulum::InvertedPendulum,
+                >(20),
+            ),
+        ];
+        for (name, (diff, size, steps, disagree)) in rows {
+            eprintln!(
+                "{name}: {steps} steps, mean |planner - gymnasium| {diff:.5} a step against mean |reward| {size:.4}; falls judged apart {disagree}"
+            );
+            assert_eq!(disagree, 0, "{name}: the planner's fall is gymnasium's");
+            // Reacher and the pendulum read their reward off the observation exactly (to f32
+            // rounding); the walkers' forward velocity is the end-of-step velocity, not the
+            // step's mean.
+            let bound = if name == "hopper" || name == "walker2d" {
+                0.5 * size
+            } else {
+                1e-5
+            };
+            assert!(diff <= bound, "{name}: {diff} against {size}");
+        }
     }
 }
