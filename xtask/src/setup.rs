@@ -76,7 +76,8 @@ const MODELS: [&str; 5] = [
 /// into `.cache/mujoco` (git-ignored), where `.cargo/config.toml` points mujoco-rs's build
 /// (`MUJOCO_DYNAMIC_LINK_DIR`) and chi-host's build script puts an rpath. The wheels are zip
 /// files; pip fetches them (installed from Debian's packages when missing) and Python's
-/// zipfile unpacks the files we need.
+/// zipfile unpacks the files we need: only those missing, each written beside and renamed,
+/// so a chi process running on the library meanwhile keeps the file it mapped.
 pub fn install_mujoco() -> Result<()> {
     let dir = root().join(".cache/mujoco");
     let lib = dir.join("lib");
@@ -124,11 +125,15 @@ pub fn install_mujoco() -> Result<()> {
 import glob, os, shutil, sys, zipfile
 wheels, lib, out, models = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 def take(pattern, member, dest):
+    if os.path.isfile(dest):
+        return
     found = glob.glob(os.path.join(wheels, pattern))
     if not found:
         sys.exit("no wheel " + pattern + " in " + wheels)
-    with zipfile.ZipFile(found[0]) as z, z.open(member) as src, open(dest, "wb") as dst:
+    # Written beside and renamed: a running chi keeps the file it mapped.
+    with zipfile.ZipFile(found[0]) as z, z.open(member) as src, open(dest + ".part", "wb") as dst:
         shutil.copyfileobj(src, dst)
+    os.replace(dest + ".part", dest)
 take("mujoco-3.17.0-*.whl", "mujoco/libmujoco.so.3.17.0", os.path.join(lib, "libmujoco.so.3.17.0"))
 for m in models:
     take("gymnasium-1.4.0-*.whl", "gymnasium/envs/mujoco/assets/" + m, os.path.join(out, m))
