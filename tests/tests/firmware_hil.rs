@@ -409,3 +409,77 @@ fn half_cheetah_episode_over_usart_acts_as_the_host() {
         "worst step {instructions} instructions"
     );
 }
+
+/// gymnasium's Hopper-v5 and Reacher-v5 (MuJoCo on the host) against the board's controller
+/// at sizes that fit the STM32F405 within each task's control period (8 ms and 20 ms at
+/// 168 MHz, by the cost model; int8, random weights, so the planner runs every step): whole
+/// episodes, the hopper's ending when it falls, every action equal to the host's.
+#[cfg(feature = "mujoco")]
+#[test]
+fn hopper_and_reacher_episodes_over_usart_act_as_the_host() {
+    use chi_embedded::bundle::Precision;
+    use chi_embedded::bundle::testing::random_task_spec;
+    use chi_embedded::cost::{StepCost, period_cycles};
+    use chi_embedded::envs::{hopper::HopperTask, reacher::ReacherTask};
+    use chi_embedded::planner::{Propagation, Weighting};
+    use chi_embedded::task::Task;
+    use chi_host::env::Env;
+    use chi_host::envs::mujoco::{hopper::Hopper, reacher::Reacher};
+
+    fn check<const S: usize, const A: usize, T: Task<S, A>>(
+        name: &str,
+        sizes: (u32, u32, u32, u32, u32),
+        temperature: f32,
+        env: &mut impl Env<S, A>,
+        ends_early: bool,
+    ) {
+        let mut spec = random_task_spec(&T::default(), sizes, Precision::F32, 31);
+        spec.header.controller.planner.iterations = 1;
+        spec.header.controller.planner.propagation = Propagation::OnePerSample;
+        spec.header.controller.planner.weighting = Weighting::Eq4 { temperature };
+        spec.header.controller.early_exit_sigma = 0.0;
+        let spec = spec.quantised();
+        let cycles = StepCost::of(&spec.header).with_iterations(1);
+        let period = period_cycles(T::CONTROL_PERIOD);
+        eprintln!("{name}: {cycles:.0} cycles a step estimated, {period:.0} in the period");
+        assert!(cycles < period, "{name}: {cycles} cycles against {period}");
+        let bytes = spec.encode().unwrap();
+        let (_serving, mut client) = serve(name, bytes.as_bytes());
+        let mut twin = twin_with(name, bytes.as_bytes());
+        let reference = Some((&mut twin.client, bytes.as_bytes()));
+        let report = episode(&mut client, reference, bytes.as_bytes(), env, 3).unwrap();
+        assert_eq!(
+            report.mismatches, 0,
+            "{name}: first difference (step, board, host): {:?}",
+            report.first_mismatch
+        );
+        assert!(report.ret.is_finite());
+        assert_eq!(
+            report.terminated, ends_early,
+            "{name}: {} steps",
+            report.steps
+        );
+        if !ends_early {
+            assert_eq!(report.steps, T::EPISODE_STEPS);
+        }
+        assert!(
+            report.iterations.iter().all(|i| *i == 1),
+            "{name}: the planner ran"
+        );
+    }
+
+    check::<11, 3, HopperTask>(
+        "hil-hopper-i8",
+        (2, 32, 32, 7, 8),
+        1.0,
+        &mut Hopper::open().unwrap(),
+        true,
+    );
+    check::<10, 2, ReacherTask>(
+        "hil-reacher-i8",
+        (2, 32, 32, 7, 32),
+        0.05,
+        &mut Reacher::open().unwrap(),
+        false,
+    );
+}

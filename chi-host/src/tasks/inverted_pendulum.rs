@@ -4,7 +4,7 @@
 
 use anyhow::Result;
 use chi_embedded::envs::inverted_pendulum::{ACT, InvertedPendulumTask, OBS};
-use chi_embedded::planner::Weighting;
+use chi_embedded::planner::{Propagation, Weighting};
 
 use crate::config::{Preset, TrainConfig};
 use crate::envs::mujoco::inverted_pendulum::InvertedPendulum as Env;
@@ -17,7 +17,8 @@ impl World<OBS, ACT> for InvertedPendulum {
     type Task = InvertedPendulumTask;
     type Env = Env;
 
-    /// 1000-step episodes, 20 of them. Rewards are 0 or 1 a step; temperature 0.1.
+    /// 1000-step episodes, 20 of them. Rewards are 0 or 1 a step; temperature 0.1. Each
+    /// sample through one ensemble member, as Half-Cheetah.
     ///
     /// The board preset: the small-task board preset (ensemble 2 x (3 x 32), policy 2 x 32, the value past the
     /// horizon); the 40 ms period is 6.7 M cycles at 168 MHz.
@@ -25,6 +26,8 @@ impl World<OBS, ACT> for InvertedPendulum {
         let mut c = TrainConfig::paper(1000);
         c.episodes = 20;
         c.chi.planner.weighting = Weighting::Eq4 { temperature: 0.1 };
+        c.chi.planner.propagation = Propagation::OnePerSample;
+        c.cem.planner.propagation = Propagation::OnePerSample;
         match preset {
             Preset::Paper => c,
             Preset::Board => c.small_board(),

@@ -4,7 +4,7 @@
 
 use anyhow::Result;
 use chi_embedded::envs::reacher::{ACT, OBS, ReacherTask};
-use chi_embedded::planner::Weighting;
+use chi_embedded::planner::{Propagation, Weighting};
 
 use crate::config::{Preset, TrainConfig};
 use crate::envs::mujoco::reacher::Reacher as Env;
@@ -19,7 +19,7 @@ impl World<OBS, ACT> for Reacher {
 
     /// 50-step episodes, 200 of them (10 000 steps, PETS' Reacher budget is of that order).
     /// Rewards are tenths of a unit a step, differences hundredths, so the point mass's
-    /// temperature 0.05.
+    /// temperature 0.05. Each sample through one ensemble member, as Half-Cheetah.
     ///
     /// The board preset: ensemble 2 x (3 x 32), policy 2 x 32 and the value past the horizon (the small-task board
     /// preset); the 20 ms period is 3.36 M cycles at 168 MHz.
@@ -27,6 +27,8 @@ impl World<OBS, ACT> for Reacher {
         let mut c = TrainConfig::paper(50);
         c.episodes = 200;
         c.chi.planner.weighting = Weighting::Eq4 { temperature: 0.05 };
+        c.chi.planner.propagation = Propagation::OnePerSample;
+        c.cem.planner.propagation = Propagation::OnePerSample;
         match preset {
             Preset::Paper => c,
             Preset::Board => c.small_board(),
