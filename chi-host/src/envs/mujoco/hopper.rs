@@ -4,49 +4,29 @@
 //! ends when it falls: height at most 0.7, torso angle outside +-0.2, or any of `qpos[2..]`,
 //! `qvel` outside +-100. 1000 steps; reset noise uniform +-0.005.
 
-use anyhow::Result;
-
-use super::locomotion;
-use super::{Gymnasium, MujocoEnv, ResetNoise, Sim, StepInfo};
+use super::locomotion::{self, Body, Walker};
+use super::{MujocoEnv, Sim};
 
 pub use chi_embedded::envs::hopper::{ACT, OBS};
 
+/// Hopper-v5's body.
+pub struct HopperBody;
+
 /// Hopper-v5.
-pub struct HopperV5;
+pub type HopperV5 = Walker<HopperBody>;
 
 /// The environment.
 pub type Hopper = MujocoEnv<HopperV5, OBS, ACT>;
 
-impl HopperV5 {
+impl Body for HopperBody {
+    const ID: &'static str = "Hopper-v5";
+    const MODEL: &'static str = "hopper.xml";
+    const NQ_NV: (usize, usize) = (6, 6);
+
     fn healthy(sim: &Sim) -> bool {
         let state = sim.qpos().iter().skip(2).chain(sim.qvel());
         locomotion::upright(sim, (0.7, f64::INFINITY), (-0.2, 0.2))
             && state.into_iter().all(|x| -100.0 < *x && *x < 100.0)
-    }
-}
-
-impl Gymnasium<OBS, ACT> for HopperV5 {
-    const ID: &'static str = "Hopper-v5";
-    const MODEL: &'static str = "hopper.xml";
-    const NQ_NV: (usize, usize) = (6, 6);
-    const FRAME_SKIP: usize = 4;
-    const EPISODE_STEPS: u32 = 1000;
-    const RESET_NOISE: ResetNoise = ResetNoise::Uniform(5e-3);
-
-    fn new(_sim: &Sim) -> Result<Self> {
-        Ok(Self)
-    }
-
-    fn observe(&self, sim: &Sim) -> [f64; OBS] {
-        locomotion::observe(sim)
-    }
-
-    fn reward_terms(&self, step: &StepInfo<'_, ACT>, sim: &Sim) -> Vec<(&'static str, f64)> {
-        locomotion::reward_terms(step, sim, Self::healthy(sim))
-    }
-
-    fn terminated(&self, sim: &Sim, _obs: &[f64; OBS]) -> bool {
-        !Self::healthy(sim)
     }
 }
 

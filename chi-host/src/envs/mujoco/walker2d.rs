@@ -4,47 +4,27 @@
 //! healthy - 1e-3 ||a||^2, and the episode ends when it falls: height outside (0.8, 2.0) or
 //! torso angle outside +-1. 1000 steps; reset noise uniform +-0.005.
 
-use anyhow::Result;
-
-use super::locomotion;
-use super::{Gymnasium, MujocoEnv, ResetNoise, Sim, StepInfo};
+use super::locomotion::{self, Body, Walker};
+use super::{MujocoEnv, Sim};
 
 pub use chi_embedded::envs::walker2d::{ACT, OBS};
 
+/// Walker2d-v5's body.
+pub struct Walker2dBody;
+
 /// Walker2d-v5.
-pub struct Walker2dV5;
+pub type Walker2dV5 = Walker<Walker2dBody>;
 
 /// The environment.
 pub type Walker2d = MujocoEnv<Walker2dV5, OBS, ACT>;
 
-impl Walker2dV5 {
-    fn healthy(sim: &Sim) -> bool {
-        locomotion::upright(sim, (0.8, 2.0), (-1.0, 1.0))
-    }
-}
-
-impl Gymnasium<OBS, ACT> for Walker2dV5 {
+impl Body for Walker2dBody {
     const ID: &'static str = "Walker2d-v5";
     const MODEL: &'static str = "walker2d_v5.xml";
     const NQ_NV: (usize, usize) = (9, 9);
-    const FRAME_SKIP: usize = 4;
-    const EPISODE_STEPS: u32 = 1000;
-    const RESET_NOISE: ResetNoise = ResetNoise::Uniform(5e-3);
 
-    fn new(_sim: &Sim) -> Result<Self> {
-        Ok(Self)
-    }
-
-    fn observe(&self, sim: &Sim) -> [f64; OBS] {
-        locomotion::observe(sim)
-    }
-
-    fn reward_terms(&self, step: &StepInfo<'_, ACT>, sim: &Sim) -> Vec<(&'static str, f64)> {
-        locomotion::reward_terms(step, sim, Self::healthy(sim))
-    }
-
-    fn terminated(&self, sim: &Sim, _obs: &[f64; OBS]) -> bool {
-        !Self::healthy(sim)
+    fn healthy(sim: &Sim) -> bool {
+        locomotion::upright(sim, (0.8, 2.0), (-1.0, 1.0))
     }
 }
 
