@@ -144,8 +144,11 @@ pub(crate) fn cargo_release(
         .args(["build", "--quiet", "--release"])
         .args(args)
         .current_dir(dir)
-        // A host-side RUSTFLAGS (e.g. from a CI job) must not reach these builds.
+        // A host-side RUSTFLAGS (e.g. from a CI job) must not reach these builds, nor a
+        // CARGO_TARGET_DIR: the crate is a workspace of its own, its artefacts read from its
+        // own target directory (or the one `args` names).
         .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_TARGET_DIR")
         .env_remove("CHI_DEADLINE_TICKS")
         .envs(env.iter().copied());
     if let Some(bundle) = bundle {
