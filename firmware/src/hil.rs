@@ -1,8 +1,8 @@
-//! Hardware in the loop: serve the controller over USART1. The host sends states, the board
-//! answers with actions (`chi_embedded::link`), timing each decision with SysTick and
-//! keeping each within the task's control period: planning stops with the best plan so far
-//! when another unit of work would not end in time, and the reply says how many iterations
-//! ran, so the host can replay the step.
+//! Hardware in the loop: serve the controller over the link's UART (USART1 on the
+//! STM32F405). The host sends states, the board answers with actions (`chi_embedded::link`),
+//! timing each decision with SysTick and keeping each within the task's control period:
+//! planning stops with the best plan so far when another unit of work would not end in
+//! time, and the reply says how many iterations ran, so the host can replay the step.
 
 use chi_embedded::budget::Pacer;
 use chi_embedded::cost::period_cycles;
@@ -58,9 +58,12 @@ pub fn run<T: Task<S, A>>(
     let mut handler = ControllerHandler::new(chi, info, decision_clock)
         .paced(pacer, board::ticks)
         .reporting(board::serial_errors);
-    defmt::println!("chi: hil serving on USART1 at {=u32} baud", crate::BAUD);
+    defmt::println!(
+        "chi: hil serving on the link's UART at {=u32} baud",
+        crate::BAUD
+    );
     let mut server = Server::new();
-    // The USART never fails (its error type is Infallible), so serve only returns on a bug.
+    // The UART never fails (its error type is Infallible), so serve only returns on a bug.
     let _ = server.serve(&mut serial, &mut handler);
     exit::fail()
 }

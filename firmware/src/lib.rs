@@ -7,8 +7,8 @@
 //! [`run`] with it.
 //!
 //! One image does one job, chosen by a cargo feature:
-//! - `hil`: serves actions over USART1 with the link protocol (`chi_embedded::link`); the
-//!   host runs the environment (`chi hil`).
+//! - `hil`: serves actions over the chip's UART (USART1 on the STM32F405) with the link
+//!   protocol (`chi_embedded::link`); the host runs the environment (`chi hil`).
 //! - `selftest`: runs one episode of a task the board can simulate and reports it.
 //! - `bench`: measures kernels and control steps in SysTick ticks, and the stack used.
 //!
