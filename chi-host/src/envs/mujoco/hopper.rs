@@ -48,4 +48,36 @@ mod tests {
             f.rewards.len()
         );
     }
+
+    #[test]
+    fn a_model_whose_actuator_has_no_control_range_is_refused() {
+        let xml = std::fs::read_to_string(super::super::model_path(HopperBody::MODEL)).unwrap();
+        let unlimited = xml.replacen(
+            r#"<motor ctrllimited="true" ctrlrange="-1.0 1.0" gear="200.0" joint="thigh_joint"/>"#,
+            r#"<motor ctrllimited="false" ctrlrange="0 0" gear="200.0" joint="thigh_joint"/>"#,
+            1,
+        );
+        assert_ne!(
+            xml, unlimited,
+            "the model's thigh motor as gymnasium ships it"
+        );
+        let dir = std::env::temp_dir().join("chi-hopper-unlimited");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("hopper.xml");
+        std::fs::write(&path, unlimited).unwrap();
+        let err = Hopper::new(&path).err().expect("refused").to_string();
+        assert!(err.contains("actuator 0 has no control range"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_model_names_the_command_that_fetches_it() {
+        let err = Hopper::new(std::path::Path::new("/nonexistent/hopper.xml"))
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(
+            err.contains("cargo xtask setup") && err.contains("hopper.xml"),
+            "{err}"
+        );
+    }
 }

@@ -182,8 +182,16 @@ impl<G: Gymnasium<S, A>, const S: usize, const A: usize> MujocoEnv<G, S, A> {
         let ctrl_range: [(f64, f64); A] = std::array::from_fn(|i| {
             ranges
                 .get(i)
-                .map_or((-1.0, 1.0), |r| (r[0].min(r[1]), r[0].max(r[1])))
+                .map_or((0.0, 0.0), |r| (r[0].min(r[1]), r[0].max(r[1])))
         });
+        // chi's actions in [-1, 1] map onto each actuator's range; an actuator without one
+        // (MuJoCo's "unlimited", an empty range) would get 0 whatever the agent does.
+        if let Some(i) = ctrl_range.iter().position(|(lo, hi)| lo >= hi) {
+            bail!(
+                "{}: actuator {i} has no control range (give it ctrlrange and ctrllimited=\"true\"): chi maps its actions in [-1, 1] onto it",
+                xml.display()
+            );
+        }
         let sim = Sim {
             data: MjData::new(Box::new(model)),
         };
