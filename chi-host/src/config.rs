@@ -242,6 +242,15 @@ impl TrainConfig {
         }
     }
 
+    /// Each planner sample, CHI's and CEM-MPC's, rolled through one ensemble member (PETS'
+    /// TS1) instead of all: 1/E of the planning cost, what the MuJoCo tasks train with at the
+    /// paper's five-member ensemble and what the board runs.
+    pub fn one_member_a_sample(mut self) -> Self {
+        self.chi.planner.propagation = Propagation::OnePerSample;
+        self.cem.planner.propagation = Propagation::OnePerSample;
+        self
+    }
+
     /// The board preset of a small task: ensemble 2 x (3 x 32), actor and value network
     /// 2 x 32 (the point mass's, about 1.4 M instructions a step on an M4 at K = 24), and the
     /// value past the horizon, which the point mass needs to see past its wall and which a

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use chi_embedded::envs::half_cheetah::HalfCheetahTask;
-use chi_embedded::planner::{Propagation, Weighting};
+use chi_embedded::planner::Weighting;
 
 use crate::config::{BoardPlanner, Preset, TrainConfig};
 use crate::envs::half_cheetah::{ACT, HalfCheetah as Env, OBS, default_model};
@@ -29,11 +29,9 @@ impl World<OBS, ACT> for HalfCheetah {
     /// iteration on the board, about 22 M instructions within the 0.2 s period (33.6 M at
     /// 168 MHz).
     fn preset(preset: Preset) -> TrainConfig {
-        let mut c = TrainConfig::paper(100);
+        let mut c = TrainConfig::paper(100).one_member_a_sample();
         c.episodes = 100;
         c.chi.planner.weighting = Weighting::Eq4 { temperature: 1.0 };
-        c.chi.planner.propagation = Propagation::OnePerSample;
-        c.cem.planner.propagation = Propagation::OnePerSample;
         c.board = BoardPlanner {
             samples: 128,
             iterations: 1,

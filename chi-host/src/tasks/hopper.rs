@@ -4,7 +4,7 @@
 
 use anyhow::Result;
 use chi_embedded::envs::hopper::{ACT, HopperTask, OBS};
-use chi_embedded::planner::{Propagation, Weighting};
+use chi_embedded::planner::Weighting;
 
 use crate::config::{BoardPlanner, Preset, TrainConfig};
 use crate::envs::mujoco::hopper::Hopper as Env;
@@ -24,11 +24,9 @@ impl World<OBS, ACT> for Hopper {
     /// The board preset: ensemble 2 x (3 x 32), policy 2 x 32: the 8 ms period is 1.34 M cycles at 168 MHz, so
     /// `chi export` fits a handful of samples of one iteration.
     fn preset(preset: Preset) -> TrainConfig {
-        let mut c = TrainConfig::paper(1000);
+        let mut c = TrainConfig::paper(1000).one_member_a_sample();
         c.episodes = 100;
         c.chi.planner.weighting = Weighting::Eq4 { temperature: 1.0 };
-        c.chi.planner.propagation = Propagation::OnePerSample;
-        c.cem.planner.propagation = Propagation::OnePerSample;
         c.board = BoardPlanner {
             samples: 16,
             iterations: 1,

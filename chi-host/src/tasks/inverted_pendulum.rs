@@ -4,7 +4,7 @@
 
 use anyhow::Result;
 use chi_embedded::envs::inverted_pendulum::{ACT, InvertedPendulumTask, OBS};
-use chi_embedded::planner::{Propagation, Weighting};
+use chi_embedded::planner::Weighting;
 
 use crate::config::{Preset, TrainConfig};
 use crate::envs::mujoco::inverted_pendulum::InvertedPendulum as Env;
@@ -23,11 +23,9 @@ impl World<OBS, ACT> for InvertedPendulum {
     /// The board preset: the small-task board preset (ensemble 2 x (3 x 32), policy 2 x 32, the value past the
     /// horizon); the 40 ms period is 6.7 M cycles at 168 MHz.
     fn preset(preset: Preset) -> TrainConfig {
-        let mut c = TrainConfig::paper(1000);
+        let mut c = TrainConfig::paper(1000).one_member_a_sample();
         c.episodes = 20;
         c.chi.planner.weighting = Weighting::Eq4 { temperature: 0.1 };
-        c.chi.planner.propagation = Propagation::OnePerSample;
-        c.cem.planner.propagation = Propagation::OnePerSample;
         match preset {
             Preset::Paper => c,
             Preset::Board => c.small_board(),

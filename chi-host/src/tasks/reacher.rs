@@ -4,7 +4,7 @@
 
 use anyhow::Result;
 use chi_embedded::envs::reacher::{ACT, OBS, ReacherTask};
-use chi_embedded::planner::{Propagation, Weighting};
+use chi_embedded::planner::Weighting;
 
 use crate::config::{Preset, TrainConfig};
 use crate::envs::mujoco::reacher::Reacher as Env;
@@ -24,11 +24,9 @@ impl World<OBS, ACT> for Reacher {
     /// The board preset: ensemble 2 x (3 x 32), policy 2 x 32 and the value past the horizon (the small-task board
     /// preset); the 20 ms period is 3.36 M cycles at 168 MHz.
     fn preset(preset: Preset) -> TrainConfig {
-        let mut c = TrainConfig::paper(50);
+        let mut c = TrainConfig::paper(50).one_member_a_sample();
         c.episodes = 200;
         c.chi.planner.weighting = Weighting::Eq4 { temperature: 0.05 };
-        c.chi.planner.propagation = Propagation::OnePerSample;
-        c.cem.planner.propagation = Propagation::OnePerSample;
         match preset {
             Preset::Paper => c,
             Preset::Board => c.small_board(),
