@@ -21,14 +21,13 @@ pub fn run<T: Task<S, A>>(chi: &mut Controller<'static, T>, task: T) -> ! {
     }
     let start = board::ticks();
     let e = episode::run(&task, 0, T::EPISODE_STEPS, |s| {
+        #[cfg(feature = "board")]
         let begun = board::ticks();
         board::status(true);
         let action = chi.act(s, &mut Unlimited).action;
         board::status(false);
         #[cfg(feature = "board")]
         hold_period::<T>(begun);
-        #[cfg(not(feature = "board"))]
-        let _ = begun;
         action
     });
     let ticks = board::ticks() - start;

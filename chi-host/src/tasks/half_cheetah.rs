@@ -6,7 +6,7 @@ use chi_embedded::envs::half_cheetah::HalfCheetahTask;
 use chi_embedded::planner::Weighting;
 
 use crate::config::{BoardPlanner, Preset, TrainConfig};
-use crate::envs::half_cheetah::{ACT, HalfCheetah as Env, OBS, default_model};
+use crate::envs::half_cheetah::{ACT, HalfCheetah as Env, OBS};
 use crate::world::World;
 
 /// Half-Cheetah.
@@ -44,6 +44,6 @@ impl World<OBS, ACT> for HalfCheetah {
     }
 
     fn env(_task: &HalfCheetahTask, _config: &TrainConfig) -> Result<Env> {
-        Env::new(&default_model())
+        Env::open()
     }
 }

@@ -17,12 +17,12 @@ impl World<OBS, ACT> for Hopper {
     type Task = HopperTask;
     type Env = Env;
 
-    /// 1000-step episodes, 100 of them (100 000 steps, where MBPO and TD-MPC report Hopper).
-    /// Rewards are about 1-3 a step (survival plus velocity), so Half-Cheetah's temperature 1.0.
-    /// Each sample through one ensemble member, as Half-Cheetah.
+    /// 1000-step episodes, 100 of them (100 000 steps, where MBPO and TD-MPC report
+    /// Hopper). Rewards are about 1-3 a step (survival plus velocity), so Half-Cheetah's
+    /// temperature 1.0. Each sample through one ensemble member, as Half-Cheetah.
     ///
-    /// The board preset: ensemble 2 x (3 x 32), policy 2 x 32: the 8 ms period is 1.34 M cycles at 168 MHz, so
-    /// `chi export` fits a handful of samples of one iteration.
+    /// The board preset: ensemble 2 x (3 x 32), policy 2 x 32: the 8 ms period is 1.34 M
+    /// cycles at 168 MHz, so `chi export` fits a handful of samples of one iteration.
     fn preset(preset: Preset) -> TrainConfig {
         let mut c = TrainConfig::paper(1000).one_member_a_sample();
         c.episodes = 100;

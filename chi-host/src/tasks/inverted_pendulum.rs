@@ -20,8 +20,8 @@ impl World<OBS, ACT> for InvertedPendulum {
     /// 1000-step episodes, 20 of them. Rewards are 0 or 1 a step; temperature 0.1. Each
     /// sample through one ensemble member, as Half-Cheetah.
     ///
-    /// The board preset: the small-task board preset (ensemble 2 x (3 x 32), policy 2 x 32, the value past the
-    /// horizon); the 40 ms period is 6.7 M cycles at 168 MHz.
+    /// The board preset: the small-task board preset (ensemble 2 x (3 x 32), policy 2 x 32,
+    /// the value past the horizon); the 40 ms period is 6.7 M cycles at 168 MHz.
     fn preset(preset: Preset) -> TrainConfig {
         let mut c = TrainConfig::paper(1000).one_member_a_sample();
         c.episodes = 20;

@@ -1,6 +1,5 @@
 //! gymnasium's Reacher-v5: the physics is MuJoCo's, on the host
-//! ([`crate::envs::mujoco::reacher`]); the reward and the fall are chi-embedded's
-//! ([`ReacherTask`]).
+//! ([`crate::envs::mujoco::reacher`]); the reward is chi-embedded's ([`ReacherTask`]).
 
 use anyhow::Result;
 use chi_embedded::envs::reacher::{ACT, OBS, ReacherTask};
@@ -21,8 +20,8 @@ impl World<OBS, ACT> for Reacher {
     /// Rewards are tenths of a unit a step, differences hundredths, so the point mass's
     /// temperature 0.05. Each sample through one ensemble member, as Half-Cheetah.
     ///
-    /// The board preset: ensemble 2 x (3 x 32), policy 2 x 32 and the value past the horizon (the small-task board
-    /// preset); the 20 ms period is 3.36 M cycles at 168 MHz.
+    /// The board preset: ensemble 2 x (3 x 32), policy 2 x 32 and the value past the horizon
+    /// (the small-task board preset); the 20 ms period is 3.36 M cycles at 168 MHz.
     fn preset(preset: Preset) -> TrainConfig {
         let mut c = TrainConfig::paper(50).one_member_a_sample();
         c.episodes = 200;

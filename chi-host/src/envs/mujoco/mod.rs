@@ -110,18 +110,20 @@ pub trait Gymnasium<const S: usize, const A: usize>: Sized {
     /// The start of an episode: the rest state with the noise drawn from `rng` (the default
     /// draws [`Self::RESET_NOISE`]); a task with more to draw (a target) overrides it.
     fn reset(&self, qpos: &mut [f64], qvel: &mut [f64], rng: &mut ChiRng) {
-        let (pos_scale, vel) = match Self::RESET_NOISE {
-            ResetNoise::Uniform(s) => (s, Err(s)),
-            ResetNoise::UniformNormal(s) => (s, Ok(s)),
+        let (scale, normal_velocities) = match Self::RESET_NOISE {
+            ResetNoise::Uniform(s) => (s, false),
+            ResetNoise::UniformNormal(s) => (s, true),
         };
         for q in qpos.iter_mut() {
-            *q += pos_scale * f64::from(rng.symmetric_uniform());
+            *q += scale * f64::from(rng.symmetric_uniform());
         }
         for v in qvel.iter_mut() {
-            *v += match vel {
-                Ok(s) => s * f64::from(rng.normal()),
-                Err(s) => s * f64::from(rng.symmetric_uniform()),
+            let draw = if normal_velocities {
+                rng.normal()
+            } else {
+                rng.symmetric_uniform()
             };
+            *v += scale * f64::from(draw);
         }
     }
 
