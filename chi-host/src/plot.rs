@@ -27,6 +27,8 @@ pub struct Curve {
     pub agent: String,
     /// Return per episode.
     pub ret: Vec<f32>,
+    /// Environment steps taken when each episode ended.
+    pub ends: Vec<u64>,
     /// Plan shift per episode.
     pub plan_shift: Vec<f32>,
     /// KL(amortised || posterior) per episode.
@@ -55,9 +57,10 @@ pub fn load(dir: &Path) -> Result<BTreeMap<String, Vec<Curve>>> {
                 .position(|h| *h == name)
                 .with_context(|| format!("{}: no column '{name}'", file.display()))
         };
-        let (agent, ret, shift, kl, sd) = (
+        let (agent, ret, steps, shift, kl, sd) = (
             col("agent")?,
             col("return")?,
+            col("env_steps")?,
             col("plan_shift")?,
             col("plan_kl")?,
             col("amortised_std")?,
@@ -72,6 +75,11 @@ pub fn load(dir: &Path) -> Result<BTreeMap<String, Vec<Curve>>> {
             };
             curve.agent = f.get(agent).copied().unwrap_or_default().to_string();
             curve.ret.push(num(ret)?);
+            curve.ends.push(
+                f.get(steps)
+                    .and_then(|v| v.parse().ok())
+                    .with_context(|| format!("{} line {}: bad env_steps", file.display(), i + 2))?,
+            );
             curve.plan_shift.push(num(shift)?);
             curve.plan_kl.push(num(kl)?);
             curve.amortised_std.push(num(sd)?);
@@ -158,6 +166,54 @@ struct XAxis<'a> {
     label: &'a str,
     start: f32,
     step: f32,
+}
+
+/// The learning curves of runs whose episodes end early, on the step axis: each agent's band
+/// over its runs' returns at `POINTS` evenly spaced steps up to the steps the shortest run
+/// has taken (the last ended episode's, [`crate::report::steps`]), and that axis. `None` if
+/// every episode of every run has one length, where the episode axis says the same.
+fn step_curves(curves: &BTreeMap<String, Vec<Curve>>) -> Option<(Vec<Series>, XAxis<'static>)> {
+    const POINTS: usize = 100;
+    let lengths = |c: &Curve| -> Vec<u64> {
+        c.ends
+            .iter()
+            .scan(0, |before, &end| {
+                let len = end.saturating_sub(*before);
+                *before = end;
+                Some(len)
+            })
+            .collect()
+    };
+    let all: Vec<&Curve> = curves.values().flatten().collect();
+    let first = lengths(all.first()?).first().copied();
+    if all
+        .iter()
+        .all(|c| lengths(c).iter().all(|&l| Some(l) == first))
+    {
+        return None;
+    }
+    let shortest = all.iter().filter_map(|c| c.ends.last()).min().copied()?;
+    let grid = crate::report::steps::grid(shortest, POINTS);
+    let mut out = Vec::new();
+    for (agent, runs) in curves {
+        let mut series: Vec<Vec<f32>> = Vec::new();
+        for c in runs {
+            let returns: Vec<f64> = c.ret.iter().map(|&r| f64::from(r)).collect();
+            let curve = crate::report::steps::StepCurve::new(&c.ends, &returns)?;
+            series.push(grid.iter().map(|&t| curve.at(t) as f32).collect());
+        }
+        let refs: Vec<&[f32]> = series.iter().map(Vec::as_slice).collect();
+        out.push((seeds_label(agent, runs.len()), band(&refs)));
+    }
+    let step = shortest as f32 / POINTS as f32;
+    Some((
+        out,
+        XAxis {
+            label: "environment steps",
+            start: step,
+            step,
+        },
+    ))
 }
 
 /// Learning curves: one point an episode.
@@ -289,6 +345,12 @@ fn task(runs: &Path) -> Result<String> {
     Ok(crate::world::recorded(&identity).to_string())
 }
 
+/// A learning curve's legend: the agent and its number of seeds.
+fn seeds_label(agent: &str, seeds: usize) -> String {
+    let s = if seeds == 1 { "" } else { "s" };
+    format!("{} ({seeds} seed{s})", agent.to_uppercase())
+}
+
 /// Draws every figure for the runs in `runs` into `out`; returns the files written.
 pub fn figures(runs: &Path, out: &Path) -> Result<Vec<PathBuf>> {
     let curves = load(runs)?;
@@ -299,26 +361,29 @@ pub fn figures(runs: &Path, out: &Path) -> Result<Vec<PathBuf>> {
             .iter()
             .map(|(agent, runs)| {
                 let series: Vec<&[f32]> = runs.iter().map(f).collect();
-                (
-                    format!(
-                        "{} ({} seed{})",
-                        agent.to_uppercase(),
-                        runs.len(),
-                        if runs.len() == 1 { "" } else { "s" }
-                    ),
-                    band(&series),
-                )
+                (seeds_label(agent, runs.len()), band(&series))
             })
             .collect()
     };
-    let title = format!("{}: return per episode (mean, 95% band)", task(runs)?);
-    let mut files = both(
-        out,
-        "learning_curves",
-        &title,
-        (EPISODES, "return"),
-        &per_agent(|c| &c.ret),
-    )?;
+    let mut files = match step_curves(&curves) {
+        None => both(
+            out,
+            "learning_curves",
+            &format!("{}: return per episode (mean, 95% band)", task(runs)?),
+            (EPISODES, "return"),
+            &per_agent(|c| &c.ret),
+        )?,
+        Some((lines, axis)) => both(
+            out,
+            "learning_curves",
+            &format!(
+                "{}: return of the last ended episode (mean, 95% band)",
+                task(runs)?
+            ),
+            (axis, "return"),
+            &lines,
+        )?,
+    };
     files.extend(performance_profile(out, &task(runs)?, &curves)?);
     if let Some(chi) = curves.get("chi") {
         let b = |f: fn(&Curve) -> &[f32]| band(&chi.iter().map(f).collect::<Vec<_>>());
@@ -572,6 +637,52 @@ mod tests {
         assert!(
             (f64::from(hi) - 2.0 - half).abs() < 1e-5 && (f64::from(lo) - 2.0 + half).abs() < 1e-5
         );
+    }
+
+    fn curve(ret: &[f32], ends: &[u64]) -> Curve {
+        Curve {
+            agent: "chi".into(),
+            ret: ret.to_vec(),
+            ends: ends.to_vec(),
+            ..Curve::default()
+        }
+    }
+
+    #[test]
+    fn runs_whose_episodes_end_early_are_drawn_on_the_step_axis() {
+        let fixed: BTreeMap<String, Vec<Curve>> = [(
+            "chi".to_string(),
+            vec![
+                curve(&[1.0, 2.0], &[50, 100]),
+                curve(&[3.0, 4.0], &[50, 100]),
+            ],
+        )]
+        .into();
+        assert!(
+            step_curves(&fixed).is_none(),
+            "one episode length: episodes"
+        );
+        let ending: BTreeMap<String, Vec<Curve>> = [(
+            "chi".to_string(),
+            vec![
+                curve(&[1.0, 2.0], &[30, 100]),
+                curve(&[3.0, 4.0, 5.0], &[50, 100, 200]),
+            ],
+        )]
+        .into();
+        let (lines, axis) = step_curves(&ending).unwrap();
+        assert_eq!(axis.label, "environment steps");
+        assert_eq!(
+            (axis.start, axis.step),
+            (1.0, 1.0),
+            "up to the shortest run's 100"
+        );
+        let (label, b) = &lines[0];
+        assert_eq!(label, "CHI (2 seeds)");
+        assert_eq!(b.len(), 100);
+        // Run 0 reads 1 to step 99, then 2; run 1 reads 3 to step 99, then 4.
+        let means: Vec<f32> = b.iter().map(|(m, _, _)| *m).collect();
+        assert_eq!((means[0], means[98], means[99]), (2.0, 2.0, 3.0));
     }
 
     #[test]

@@ -13,6 +13,11 @@ pub struct Args {
     /// Episodes at the end whose mean return is a run's final return.
     #[arg(long, default_value_t = 10)]
     last: usize,
+    /// Compare the first N environment steps of each run instead of every episode (for tasks
+    /// whose episodes end early, where runs of as many episodes have taken different
+    /// numbers of steps).
+    #[arg(long, value_name = "N")]
+    steps: Option<u64>,
     /// Bootstrap resamples.
     #[arg(long, default_value_t = 50_000)]
     reps: usize,
@@ -34,13 +39,16 @@ impl Args {
         }
         let settings = Settings {
             last: self.last,
+            budget: self
+                .steps
+                .map_or(report::Budget::Episodes, report::Budget::Steps),
             reps: self.reps,
             seed: self.seed,
         };
         let (mut md, mut csv) = (String::new(), format!("{CSV_HEADER}\n"));
         for dir in &self.runs {
             let runs = report::read_runs(dir)?;
-            let scores = report::task_scores(dir, &runs, settings.last)?;
+            let scores = report::task_scores(dir, &runs, settings.last, settings.budget)?;
             let r = report::report(scores, settings)
                 .with_context(|| format!("the report of {}", dir.display()))?;
             md.push_str(&r.markdown(settings));

@@ -2,11 +2,14 @@
 //! reported, with interval estimates over runs instead of a mean and a standard deviation.
 //!
 //! A run's score is its mean return over its last episodes (the final return) and over all
-//! its episodes (the area under its learning curve, divided by its length). Each directory
-//! holds the runs of one task; per agent it gets the IQM, mean and median of both scores with
-//! 95% bootstrap intervals, and the probability that CHI improves on each other agent.
+//! its episodes (the area under its learning curve, divided by its length). Where episodes
+//! end early, runs are compared at the same number of environment steps instead
+//! ([`Budget::Steps`], [`steps`]). Each directory holds the runs of one task; per agent it
+//! gets the IQM, mean and median of both scores with 95% bootstrap intervals, and the
+//! probability that CHI improves on each other agent.
 
 pub mod stats;
+pub mod steps;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -22,6 +25,8 @@ use stats::{Interval, Scores};
 pub struct Settings {
     /// Episodes at the end whose mean return is a run's final return.
     pub last: usize,
+    /// How much of each run is compared.
+    pub budget: Budget,
     /// Bootstrap resamples.
     pub reps: usize,
     /// Seed of the resampling.
@@ -32,11 +37,26 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             last: 10,
+            budget: Budget::Episodes,
             reps: 50_000,
             seed: 0,
         }
     }
 }
+
+/// How much of each run is compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Budget {
+    /// Every episode; every run must have as many (episodes of one length).
+    Episodes,
+    /// The first `n` environment steps of each run, which must have taken at least `n`
+    /// (episodes that end early): the final return is the mean of the last episodes ended by
+    /// step `n`, the area the curve's mean over 100 points of `(0, n]`.
+    Steps(u64),
+}
+
+/// Points of `(0, n]` at which a [`Budget::Steps`] curve is read for its area.
+pub const AREA_POINTS: usize = 100;
 
 /// One run's returns, episode by episode.
 #[derive(Clone, Debug)]
@@ -47,6 +67,8 @@ pub struct RunReturns {
     pub agent: String,
     /// Return of each episode.
     pub returns: Vec<f64>,
+    /// Environment steps taken when each episode ended.
+    pub ends: Vec<u64>,
 }
 
 /// Every run below `dir` (its subdirectories that hold a metrics.csv).
@@ -83,9 +105,11 @@ fn read_run(dir: &Path) -> Result<RunReturns> {
             .position(|h| *h == name)
             .with_context(|| format!("{} has no '{name}' column", csv.display()))
     };
-    let (agent_at, return_at) = (column("agent")?, column("return")?);
+    let (agent_at, return_at, steps_at) =
+        (column("agent")?, column("return")?, column("env_steps")?);
     let mut agent = None;
     let mut returns = Vec::new();
+    let mut ends = Vec::new();
     for (i, line) in lines.enumerate() {
         let cells: Vec<&str> = line.split(',').collect();
         let cell = |at: usize| {
@@ -103,8 +127,19 @@ fn read_run(dir: &Path) -> Result<RunReturns> {
         if !r.is_finite() {
             bail!("{} line {}: the return is {r}", csv.display(), i + 2);
         }
+        let end: u64 = cell(steps_at)?.parse().with_context(|| {
+            format!("{} line {}: env_steps is not a count", csv.display(), i + 2)
+        })?;
+        if ends.last().is_some_and(|&before| end <= before) {
+            bail!(
+                "{} line {}: env_steps {end} does not exceed the episode before's",
+                csv.display(),
+                i + 2
+            );
+        }
         agent.get_or_insert_with(|| cell(agent_at).map(str::to_string));
         returns.push(r);
+        ends.push(end);
     }
     let Some(agent) = agent.transpose()? else {
         bail!("{} has no finished episode", csv.display());
@@ -113,6 +148,7 @@ fn read_run(dir: &Path) -> Result<RunReturns> {
         dir: dir.to_path_buf(),
         agent,
         returns,
+        ends,
     })
 }
 
@@ -121,17 +157,31 @@ fn read_run(dir: &Path) -> Result<RunReturns> {
 pub struct TaskScores {
     /// The directory the runs were read from.
     pub dir: PathBuf,
-    /// Episodes every run has.
+    /// Episodes every run has (with [`Budget::Episodes`]).
     pub episodes: usize,
+    /// How much of each run was compared.
+    pub budget: Budget,
     /// Final return of each run, by agent.
     pub final_return: BTreeMap<String, Vec<f64>>,
     /// Mean return over all episodes of each run, by agent.
     pub auc: BTreeMap<String, Vec<f64>>,
 }
 
-/// The scores of the runs in `dir`. Every run must have as many episodes as the others: a
-/// curve's area depends on its length.
-pub fn task_scores(dir: &Path, runs: &[RunReturns], last: usize) -> Result<TaskScores> {
+/// The scores of the runs in `dir` within `budget`.
+pub fn task_scores(
+    dir: &Path,
+    runs: &[RunReturns],
+    last: usize,
+    budget: Budget,
+) -> Result<TaskScores> {
+    match budget {
+        Budget::Episodes => episode_scores(dir, runs, last),
+        Budget::Steps(n) => step_scores(dir, runs, last, n),
+    }
+}
+
+/// Every run must have as many episodes as the others: a curve's area depends on its length.
+fn episode_scores(dir: &Path, runs: &[RunReturns], last: usize) -> Result<TaskScores> {
     let episodes = runs[0].returns.len();
     if let Some(other) = runs.iter().find(|r| r.returns.len() != episodes) {
         bail!(
@@ -150,6 +200,7 @@ pub fn task_scores(dir: &Path, runs: &[RunReturns], last: usize) -> Result<TaskS
     let mut t = TaskScores {
         dir: dir.to_path_buf(),
         episodes,
+        budget: Budget::Episodes,
         final_return: BTreeMap::new(),
         auc: BTreeMap::new(),
     };
@@ -159,6 +210,47 @@ pub fn task_scores(dir: &Path, runs: &[RunReturns], last: usize) -> Result<TaskS
         let auc = r.returns.iter().sum::<f64>() / episodes as f64;
         t.final_return.entry(r.agent.clone()).or_default().push(fin);
         t.auc.entry(r.agent.clone()).or_default().push(auc);
+    }
+    Ok(t)
+}
+
+/// Every run must have taken at least `n` steps.
+fn step_scores(dir: &Path, runs: &[RunReturns], last: usize, n: u64) -> Result<TaskScores> {
+    if n == 0 {
+        bail!("a step budget must be at least 1 step");
+    }
+    let mut t = TaskScores {
+        dir: dir.to_path_buf(),
+        episodes: 0,
+        budget: Budget::Steps(n),
+        final_return: BTreeMap::new(),
+        auc: BTreeMap::new(),
+    };
+    let shortest = runs
+        .iter()
+        .map(|r| r.ends.last().copied().unwrap_or(0))
+        .min();
+    for r in runs {
+        let curve = steps::StepCurve::new(&r.ends, &r.returns)
+            .with_context(|| format!("{} has no step curve", r.dir.display()))?;
+        if curve.total() < n {
+            bail!(
+                "{} has taken {} environment steps, fewer than the {n} compared (the shortest run below {} has {}): train it on or compare fewer",
+                r.dir.display(),
+                curve.total(),
+                dir.display(),
+                shortest.unwrap_or(0)
+            );
+        }
+        let agent = r.agent.clone();
+        t.final_return
+            .entry(agent.clone())
+            .or_default()
+            .push(curve.final_by(n, last));
+        t.auc
+            .entry(agent)
+            .or_default()
+            .push(curve.mean_to(n, AREA_POINTS));
     }
     Ok(t)
 }
@@ -268,13 +360,21 @@ impl TaskReport {
     /// The report as markdown: a table per score and the probabilities of improvement.
     pub fn markdown(&self, settings: Settings) -> String {
         let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "### {} ({} episodes a run; final return: the mean of the last {})\n",
-            self.scores.dir.display(),
-            self.scores.episodes,
-            settings.last
-        );
+        let _ = match self.scores.budget {
+            Budget::Episodes => writeln!(
+                out,
+                "### {} ({} episodes a run; final return: the mean of the last {})\n",
+                self.scores.dir.display(),
+                self.scores.episodes,
+                settings.last
+            ),
+            Budget::Steps(n) => writeln!(
+                out,
+                "### {} (the first {n} environment steps of each run; final return: the mean of the last {} episodes ended by then; area: the curve's mean at {AREA_POINTS} points)\n",
+                self.scores.dir.display(),
+                settings.last
+            ),
+        };
         for (score, rows) in &self.agents {
             let _ = writeln!(
                 out,
@@ -354,6 +454,7 @@ mod tests {
             dir: PathBuf::from(format!("runs/{agent}")),
             agent: agent.to_string(),
             returns: returns.to_vec(),
+            ends: (1..=returns.len() as u64).map(|e| 10 * e).collect(),
         }
     }
 
@@ -363,18 +464,86 @@ mod tests {
             run("chi", &[0.0, 1.0, 2.0, 3.0]),
             run("sac", &[0.0, 0.0, 1.0, 1.0]),
         ];
-        let t = task_scores(Path::new("runs"), &runs, 2).unwrap();
+        let t = task_scores(Path::new("runs"), &runs, 2, Budget::Episodes).unwrap();
         assert_eq!(t.final_return["chi"], [2.5]);
         assert_eq!(t.auc["sac"], [0.5]);
         let short = [run("chi", &[0.0, 1.0]), run("sac", &[0.0, 0.0, 1.0])];
-        let err = task_scores(Path::new("runs"), &short, 1)
+        let err = task_scores(Path::new("runs"), &short, 1, Budget::Episodes)
             .unwrap_err()
             .to_string();
         assert!(err.contains("the same length"), "{err}");
-        let err = task_scores(Path::new("runs"), &runs[..1], 5)
+        let err = task_scores(Path::new("runs"), &runs[..1], 5, Budget::Episodes)
             .unwrap_err()
             .to_string();
         assert!(err.contains("fewer than the last 5"), "{err}");
+    }
+
+    #[test]
+    fn runs_whose_episodes_end_early_are_compared_at_equal_steps() {
+        // CHI's episodes last 20 steps (returns 2), SAC's 10 (returns 1): after 100 steps
+        // CHI has 5 episodes, SAC 10, and both are read up to step 100 only.
+        let run_of = |agent: &str, len: u64, ret: f64, episodes: u64| RunReturns {
+            dir: PathBuf::from(format!("runs/{agent}")),
+            agent: agent.to_string(),
+            returns: (0..episodes).map(|e| ret * (e + 1) as f64).collect(),
+            ends: (1..=episodes).map(|e| len * e).collect(),
+        };
+        let runs = [run_of("chi", 20, 2.0, 8), run_of("sac", 10, 1.0, 12)];
+        let t = task_scores(Path::new("runs"), &runs, 2, Budget::Steps(100)).unwrap();
+        // The last two episodes ended by step 100: CHI's 4th and 5th, SAC's 9th and 10th.
+        assert_eq!(t.final_return["chi"], [9.0]);
+        assert_eq!(t.final_return["sac"], [9.5]);
+        // CHI's curve at steps 1..=100: 2 until step 39, then 4, 6, 8, 10 for 20 steps each
+        // (10 from step 100 only).
+        let chi_area = (39.0 * 2.0 + 20.0 * 4.0 + 20.0 * 6.0 + 20.0 * 8.0 + 10.0) / 100.0;
+        assert!((t.auc["chi"][0] - chi_area).abs() < 1e-12, "{:?}", t.auc);
+        let err = task_scores(Path::new("runs"), &runs, 2, Budget::Steps(150))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("runs/sac has taken 120 environment steps"),
+            "{err}"
+        );
+        assert!(err.contains("the shortest run below runs has 120"), "{err}");
+        assert!(task_scores(Path::new("runs"), &runs, 2, Budget::Steps(0)).is_err());
+        // Episodes of different lengths may not be compared by episode.
+        let err = task_scores(Path::new("runs"), &runs, 2, Budget::Episodes)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("the same length"), "{err}");
+    }
+
+    #[test]
+    fn a_metrics_file_whose_steps_go_back_is_refused() {
+        let dir = std::env::temp_dir().join(format!("chi-report-steps-{}", std::process::id()));
+        let run = dir.join("chi-seed0");
+        std::fs::create_dir_all(&run).unwrap();
+        let header = "agent,seed,episode,env_steps,return";
+        std::fs::write(
+            run.join("metrics.csv"),
+            format!("{header}\nchi,0,0,10,1.0\nchi,0,1,25,2.0\n"),
+        )
+        .unwrap();
+        let runs = read_runs(&dir).unwrap();
+        assert_eq!(runs[0].ends, [10, 25]);
+        std::fs::write(
+            run.join("metrics.csv"),
+            format!("{header}\nchi,0,0,10,1.0\nchi,0,1,10,2.0\n"),
+        )
+        .unwrap();
+        let err = format!("{:#}", read_runs(&dir).unwrap_err());
+        assert!(
+            err.contains("line 3: env_steps 10 does not exceed"),
+            "{err}"
+        );
+        std::fs::write(
+            run.join("metrics.csv"),
+            format!("{header}\nchi,0,0,ten,1.0\n"),
+        )
+        .unwrap();
+        let err = format!("{:#}", read_runs(&dir).unwrap_err());
+        assert!(err.contains("env_steps is not a count"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -389,7 +558,7 @@ mod tests {
                 ]
             })
             .collect();
-        let t = task_scores(Path::new("runs"), &runs, 3).unwrap();
+        let t = task_scores(Path::new("runs"), &runs, 3, Budget::Episodes).unwrap();
         let settings = Settings {
             reps: 500,
             ..Settings::default()

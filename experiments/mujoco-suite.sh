@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# CHI, SAC and CEM-MPC on the MuJoCo suite at the paper's sizes (TrainConfig's presets for
+# each task): Reacher-v5, 200 episodes of 50 steps (10 000 steps), and Hopper-v5, 100
+# episodes each to its fall or its 1000th step. Needs `cargo xtask setup` (MuJoCo). Hours:
+# every run resumes by re-running this script.
+#
+#   experiments/mujoco-suite.sh [seeds] [parallel] [out]     # default "0 1 2" 2 runs: runs/reacher, runs/hopper
+#
+# Then, for each task, `chi report` into experiments/mujoco-<task>-report.{md,csv} and
+# `chi plot` into figures/mujoco-<task>. Reacher's episodes have one length and are compared
+# episode by episode; a hopper's end when it falls, so runs of 100 episodes have taken
+# different numbers of steps, and they are compared over the steps the shortest has taken
+# (`chi report --steps`; `chi plot` draws such runs on the step axis).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seeds=${1:-0 1 2}
+parallel=${2:-2}
+out=${3:-runs}
+chi=${CHI_BIN:-./target/release/chi}
+[ -n "${CHI_BIN:-}" ] || cargo build --quiet --release -p chi-host --features mujoco
+export CHI_BIN=$chi
+for task in reacher hopper; do
+  episodes=200
+  [ "$task" = hopper ] && episodes=100
+  experiments/compare.sh "$task" "$seeds" "$episodes" "$parallel" "$out/$task"
+done
+for task in reacher hopper; do
+  steps=()
+  if [ "$task" = hopper ]; then
+    # The steps the shortest run has taken: the last env_steps of each metrics.csv.
+    shortest=$(for m in "$out/$task"/*/metrics.csv; do tail -n 1 "$m" | cut -d, -f4; done | sort -n | head -n 1)
+    steps=(--steps "$shortest")
+  fi
+  "$chi" report --runs "$out/$task" "${steps[@]}" \
+    --markdown "experiments/mujoco-$task-report.md" --csv "experiments/mujoco-$task-report.csv"
+  "$chi" plot --runs "$out/$task" --out "figures/mujoco-$task"
+done
