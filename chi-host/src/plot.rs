@@ -10,6 +10,7 @@ use plotters::prelude::*;
 use plotters::style::FontStyle;
 
 use crate::atomic_file;
+use crate::train::MetricsTable;
 use chi_embedded::envs::point_mass::PointMassTask;
 use chi_embedded::task::Task;
 
@@ -48,45 +49,19 @@ pub fn load(dir: &Path) -> Result<BTreeMap<String, Vec<Curve>>> {
         .collect();
     files.sort();
     for file in files {
-        let text = std::fs::read_to_string(&file)?;
-        let mut lines = text.lines();
-        let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
-        let col = |name: &str| {
-            header
-                .iter()
-                .position(|h| *h == name)
-                .with_context(|| format!("{}: no column '{name}'", file.display()))
+        let table = MetricsTable::read(&file)?;
+        let Some(agent) = table.agent()? else {
+            continue;
         };
-        let (agent, ret, steps, shift, kl, sd) = (
-            col("agent")?,
-            col("return")?,
-            col("env_steps")?,
-            col("plan_shift")?,
-            col("plan_kl")?,
-            col("amortised_std")?,
-        );
-        let mut curve = Curve::default();
-        for (i, line) in lines.enumerate() {
-            let f: Vec<&str> = line.split(',').collect();
-            let num = |c: usize| -> Result<f32> {
-                f.get(c)
-                    .and_then(|v| v.parse().ok())
-                    .with_context(|| format!("{} line {}: bad number", file.display(), i + 2))
-            };
-            curve.agent = f.get(agent).copied().unwrap_or_default().to_string();
-            curve.ret.push(num(ret)?);
-            curve.ends.push(
-                f.get(steps)
-                    .and_then(|v| v.parse().ok())
-                    .with_context(|| format!("{} line {}: bad env_steps", file.display(), i + 2))?,
-            );
-            curve.plan_shift.push(num(shift)?);
-            curve.plan_kl.push(num(kl)?);
-            curve.amortised_std.push(num(sd)?);
-        }
-        if !curve.ret.is_empty() {
-            out.entry(curve.agent.clone()).or_default().push(curve);
-        }
+        let curve = Curve {
+            agent,
+            ret: table.column("return")?,
+            ends: table.column("env_steps")?,
+            plan_shift: table.column("plan_shift")?,
+            plan_kl: table.column("plan_kl")?,
+            amortised_std: table.column("amortised_std")?,
+        };
+        out.entry(curve.agent.clone()).or_default().push(curve);
     }
     if out.is_empty() {
         bail!("no runs with metrics in '{}'", dir.display());

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use chi_embedded::rng::ChiRng;
 
+use crate::train::MetricsTable;
 use stats::{Interval, Scores};
 
 /// What a report is computed with.
@@ -94,55 +95,22 @@ pub fn read_runs(dir: &Path) -> Result<Vec<RunReturns>> {
 }
 
 fn read_run(dir: &Path) -> Result<RunReturns> {
-    let csv = dir.join("metrics.csv");
-    let text =
-        std::fs::read_to_string(&csv).with_context(|| format!("reading {}", csv.display()))?;
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
-    let column = |name: &str| {
-        header
-            .iter()
-            .position(|h| *h == name)
-            .with_context(|| format!("{} has no '{name}' column", csv.display()))
-    };
-    let (agent_at, return_at, steps_at) =
-        (column("agent")?, column("return")?, column("env_steps")?);
-    let mut agent = None;
-    let mut returns = Vec::new();
-    let mut ends = Vec::new();
-    for (i, line) in lines.enumerate() {
-        let cells: Vec<&str> = line.split(',').collect();
-        let cell = |at: usize| {
-            cells.get(at).copied().with_context(|| {
-                format!("{} line {} has {} cells", csv.display(), i + 2, cells.len())
-            })
-        };
-        let r: f64 = cell(return_at)?.parse().with_context(|| {
-            format!(
-                "{} line {}: the return is not a number",
-                csv.display(),
-                i + 2
-            )
-        })?;
-        if !r.is_finite() {
-            bail!("{} line {}: the return is {r}", csv.display(), i + 2);
-        }
-        let end: u64 = cell(steps_at)?.parse().with_context(|| {
-            format!("{} line {}: env_steps is not a count", csv.display(), i + 2)
-        })?;
-        if ends.last().is_some_and(|&before| end <= before) {
-            bail!(
-                "{} line {}: env_steps {end} does not exceed the episode before's",
-                csv.display(),
-                i + 2
-            );
-        }
-        agent.get_or_insert_with(|| cell(agent_at).map(str::to_string));
-        returns.push(r);
-        ends.push(end);
+    let table = MetricsTable::read(&dir.join("metrics.csv"))?;
+    let csv = table.path().display();
+    let returns: Vec<f64> = table.column("return")?;
+    let ends: Vec<u64> = table.column("env_steps")?;
+    if let Some(i) = returns.iter().position(|r| !r.is_finite()) {
+        bail!("{csv} line {}: the return is {}", i + 2, returns[i]);
     }
-    let Some(agent) = agent.transpose()? else {
-        bail!("{} has no finished episode", csv.display());
+    if let Some(i) = ends.windows(2).position(|w| w[1] <= w[0]) {
+        bail!(
+            "{csv} line {}: env_steps {} does not exceed the episode before's",
+            i + 3,
+            ends[i + 1]
+        );
+    }
+    let Some(agent) = table.agent()? else {
+        bail!("{csv} has no finished episode");
     };
     Ok(RunReturns {
         dir: dir.to_path_buf(),
@@ -542,7 +510,7 @@ mod tests {
         )
         .unwrap();
         let err = format!("{:#}", read_runs(&dir).unwrap_err());
-        assert!(err.contains("env_steps is not a count"), "{err}");
+        assert!(err.contains("env_steps 'ten' is not a number"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

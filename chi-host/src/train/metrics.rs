@@ -1,4 +1,10 @@
-//! What a training episode did: one row of a run's metrics.csv.
+//! What a training episode did: one row of a run's metrics.csv, written here and read back
+//! by name ([`MetricsTable`]) for reports and figures.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use anyhow::{Context, Result, bail};
 
 use crate::config::AgentKind;
 
@@ -57,5 +63,108 @@ impl EpisodeMetrics {
             self.actor_loss,
             self.seconds
         )
+    }
+}
+
+/// A run's metrics.csv read back, its columns looked up by name so that files from before a
+/// column was added still read where that column is not needed.
+#[derive(Clone, Debug)]
+pub struct MetricsTable {
+    path: PathBuf,
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl MetricsTable {
+    /// Reads `path` (a run's metrics.csv).
+    pub fn read(path: &Path) -> Result<Self> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let mut lines = text.lines();
+        let header = lines
+            .next()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::to_string)
+            .collect();
+        let rows = lines
+            .filter(|l| !l.is_empty())
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect();
+        Ok(Self {
+            path: path.to_path_buf(),
+            header,
+            rows,
+        })
+    }
+
+    /// Where it was read.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Episodes recorded.
+    pub fn episodes(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// The agent of the first episode; `None` if no episode has finished.
+    pub fn agent(&self) -> Result<Option<String>> {
+        Ok(self.column::<String>("agent")?.into_iter().next())
+    }
+
+    /// Every episode's value in column `name`.
+    pub fn column<T: FromStr>(&self, name: &str) -> Result<Vec<T>> {
+        let at = self
+            .header
+            .iter()
+            .position(|h| h == name)
+            .with_context(|| format!("{} has no '{name}' column", self.path.display()))?;
+        self.rows
+            .iter()
+            .enumerate()
+            .map(|(i, row)| {
+                let line = i + 2;
+                let Some(cell) = row.get(at) else {
+                    bail!(
+                        "{} line {line} has {} cells",
+                        self.path.display(),
+                        row.len()
+                    );
+                };
+                cell.parse().ok().with_context(|| {
+                    format!(
+                        "{} line {line}: {name} '{cell}' is not a number",
+                        self.path.display()
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_are_read_by_name_and_bad_cells_named() {
+        let dir = std::env::temp_dir().join(format!("chi-metrics-table-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("metrics.csv");
+        std::fs::write(&path, "agent,episode,return\nchi,0,1.5\nchi,1,x\nchi\n").unwrap();
+        let t = MetricsTable::read(&path).unwrap();
+        assert_eq!(t.episodes(), 3);
+        assert_eq!(t.agent().unwrap().as_deref(), Some("chi"));
+        let err = t.column::<f64>("return").unwrap_err().to_string();
+        assert!(err.ends_with("line 3: return 'x' is not a number"), "{err}");
+        let err = t.column::<u32>("episode").unwrap_err().to_string();
+        assert!(err.ends_with("line 4 has 1 cells"), "{err}");
+        let err = t.column::<f64>("seconds").unwrap_err().to_string();
+        assert!(err.ends_with("has no 'seconds' column"), "{err}");
+        std::fs::write(&path, "agent,episode,return\n").unwrap();
+        assert_eq!(MetricsTable::read(&path).unwrap().agent().unwrap(), None);
+        assert!(MetricsTable::read(&dir.join("missing.csv")).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
