@@ -154,7 +154,13 @@ impl Default for CemConfig {
 pub struct TrainConfig {
     /// Episodes to train.
     pub episodes: u32,
-    /// Steps per episode.
+    /// Environment steps to train (none: `episodes` alone says where a run stops). Where
+    /// episodes end early (a hopper that falls) the same number of episodes is a different
+    /// amount of data for each agent; a run with a budget stops after the episode in which
+    /// it reaches this many steps, or after `episodes`, whichever comes first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step_budget: Option<u64>,
+    /// Steps per episode (most: an episode may end before).
     pub episode_steps: u32,
     /// Episodes of uniformly random actions before the agent acts (model-based agents need
     /// data for a first ensemble fit).
@@ -208,6 +214,7 @@ impl Default for TrainConfig {
     fn default() -> Self {
         Self {
             episodes: 50,
+            step_budget: None,
             episode_steps: 60,
             random_episodes: 1,
             updates_per_step: 2,

@@ -95,6 +95,47 @@ fn resumed_and_extended_run_ends_where_an_uninterrupted_one_does() {
 }
 
 #[test]
+fn a_step_budget_ends_the_run_after_the_episode_that_reaches_it() {
+    // 20-step episodes, a budget of 50 steps: the third episode reaches it (60 steps).
+    let dir = tmp("step-budget");
+    let budget = |n| TrainConfig {
+        episodes: 100,
+        step_budget: Some(n),
+        ..quick()
+    };
+    let mut run = Run::open(AgentKind::Sac, 3, budget(50), &dir).unwrap();
+    while !run.finished() {
+        run.episode().unwrap();
+    }
+    assert_eq!((run.episodes_done(), run.env_steps()), (3, 60));
+    drop(run);
+    // A larger budget extends the run, as --episodes does; its config.toml says so.
+    let mut run = Run::open(AgentKind::Sac, 3, budget(70), &dir).unwrap();
+    assert!(!run.finished());
+    while !run.finished() {
+        run.episode().unwrap();
+    }
+    assert_eq!((run.episodes_done(), run.env_steps()), (4, 80));
+    let saved = std::fs::read_to_string(dir.join("config.toml")).unwrap();
+    assert!(saved.contains("step_budget = 70\n"), "{saved}");
+    // The episodes still cap a run with a budget; a run without one writes no budget.
+    let capped = TrainConfig {
+        episodes: 2,
+        step_budget: Some(1000),
+        ..quick()
+    };
+    let mut run = Run::open(AgentKind::Sac, 3, capped, &tmp("step-budget-capped")).unwrap();
+    while !run.finished() {
+        run.episode().unwrap();
+    }
+    assert_eq!(run.episodes_done(), 2);
+    let plain = tmp("no-step-budget");
+    Run::open(AgentKind::Sac, 3, quick(), &plain).unwrap();
+    let saved = std::fs::read_to_string(plain.join("config.toml")).unwrap();
+    assert!(!saved.contains("step_budget"), "{saved}");
+}
+
+#[test]
 fn resume_with_other_settings_is_refused() {
     let dir = tmp("other-settings");
     let mut run = Run::open(AgentKind::Sac, 1, quick(), &dir).unwrap();

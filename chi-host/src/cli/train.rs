@@ -29,6 +29,11 @@ pub struct Args {
     /// Episodes (overrides the config).
     #[arg(long)]
     episodes: Option<u32>,
+    /// Environment steps: stop after the episode that reaches them (or after the episodes,
+    /// whichever is first). For tasks whose episodes end early, where agents are compared
+    /// at equal steps (`chi report --steps`).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    steps: Option<u64>,
     /// Turn off SAC's training on the planner's counterfactual rollouts (Appendix G).
     #[arg(long)]
     no_counterfactual: bool,
@@ -92,6 +97,7 @@ impl Visitor for Args {
             c = c.with_file(path)?;
         }
         c.episodes = self.episodes.unwrap_or(c.episodes);
+        c.step_budget = self.steps.or(c.step_budget);
         c.chi.counterfactual &= !self.no_counterfactual;
         c.chi.terminal_value = self.terminal_value.unwrap_or(c.chi.terminal_value);
         c.sac.target_entropy = self.target_entropy.or(c.sac.target_entropy);
@@ -119,12 +125,21 @@ fn train_one<const S: usize, const A: usize, W: World<S, A>>(
         );
     }
     let mut run = Run::<S, A, W>::open(agent, seed, config, &dir)?;
-    let total = run.config().episodes;
-    let bar = ProgressBar::new(u64::from(total)).with_position(u64::from(run.episodes_done()));
+    // The bar counts what ends the run: episodes, or steps under a step budget.
+    let budget = run.config().step_budget;
+    let (total, unit) = match budget {
+        Some(n) => (n, "steps"),
+        None => (u64::from(run.config().episodes), "episodes"),
+    };
+    let done = |r: &Run<S, A, W>| match budget {
+        Some(_) => r.env_steps(),
+        None => u64::from(r.episodes_done()),
+    };
+    let bar = ProgressBar::new(total).with_position(done(&run).min(total));
     bar.set_style(
-        ProgressStyle::with_template(
-            "{prefix} [{bar:30}] {pos}/{len} episodes {elapsed_precise} (eta {eta}) {msg}",
-        )?
+        ProgressStyle::with_template(&format!(
+            "{{prefix}} [{{bar:30}}] {{pos}}/{{len}} {unit} {{elapsed_precise}} (eta {{eta}}) {{msg}}"
+        ))?
         .progress_chars("=> "),
     );
     bar.set_prefix(format!("{} seed {seed}", agent.name()));
@@ -135,7 +150,7 @@ fn train_one<const S: usize, const A: usize, W: World<S, A>>(
             run.episodes_done()
         );
     }
-    while run.episodes_done() < total {
+    while !run.finished() {
         let m = run.episode().map_err(|e| {
             let kept = match run.episodes_done() {
                 0 => "no episode had finished".to_string(),
@@ -153,7 +168,7 @@ fn train_one<const S: usize, const A: usize, W: World<S, A>>(
             "return {:.2}{goal}, plan shift {:.3}",
             m.ret, m.plan_shift
         ));
-        bar.inc(1);
+        bar.set_position(done(&run).min(total));
     }
     bar.finish();
     println!(

@@ -190,7 +190,8 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
             (keep.join("\n") + "\n").as_bytes(),
         )?;
         figure1::truncate(&self.dir, self.episodes_done)?;
-        if saved_config.map(|c| c.episodes) != Some(self.config.episodes) {
+        let stop = |c: &TrainConfig| (c.episodes, c.step_budget);
+        if saved_config.as_ref().map(stop) != Some(stop(&self.config)) {
             atomic_file::write(
                 &self.dir.join("config.toml"),
                 toml::to_string(&self.config)?.as_bytes(),
@@ -199,12 +200,12 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
         Ok(())
     }
 
-    /// The configuration the run was started with, if it is this one (`episodes` aside).
+    /// The configuration the run was started with, if it is this one (where it stops aside).
     fn check_config(&self) -> Result<Option<TrainConfig>> {
         // The text must be exactly what this build writes: a run made before a setting
         // existed would otherwise read it as today's default and resume behaving differently.
-        // Only `episodes` may differ: it says where the run stops, not how it learns, so
-        // `--episodes` extends (or cuts short) a run.
+        // Only `episodes` and `step_budget` may differ: they say where the run stops, not
+        // how it learns, so `--episodes` and `--steps` extend (or cut short) a run.
         let saved =
             fs::read_to_string(self.dir.join("config.toml")).context("the run's config.toml")?;
         let saved_config = toml::from_str::<TrainConfig>(&saved).ok();
@@ -212,6 +213,7 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
             Some(c) => {
                 let now = toml::to_string(&TrainConfig {
                     episodes: c.episodes,
+                    step_budget: c.step_budget,
                     ..self.config.clone()
                 })?;
                 (saved != now).then(|| {
@@ -225,7 +227,7 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
         };
         if let Some(difference) = difference {
             bail!(
-                "{} holds a run with another configuration ({difference}; only --episodes may change); use a new --out or the same settings",
+                "{} holds a run with another configuration ({difference}; only --episodes and --steps may change); use a new --out or the same settings",
                 self.dir.display()
             );
         }

@@ -161,6 +161,18 @@ impl<const S: usize, const A: usize, W: World<S, A>> Run<S, A, W> {
         self.episodes_done
     }
 
+    /// Environment steps taken so far.
+    pub fn env_steps(&self) -> u64 {
+        self.env_steps
+    }
+
+    /// Whether the run has trained as long as its configuration says: all its episodes, or
+    /// its step budget.
+    pub fn finished(&self) -> bool {
+        self.episodes_done >= self.config.episodes
+            || self.config.step_budget.is_some_and(|n| self.env_steps >= n)
+    }
+
     /// The configuration.
     pub fn config(&self) -> &TrainConfig {
         &self.config
