@@ -6,25 +6,18 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use chi_host::config::{AgentKind, Preset, TrainConfig};
-use chi_host::tasks::point_mass::PointMass;
+use chi_host::config::{AgentKind, TrainConfig};
 use chi_host::train::PointMassRun as Run;
-use chi_host::world::World;
+
+mod common;
+use common::chi;
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("faults-{name}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+    common::tmp(&format!("faults-{name}"))
 }
 
 fn quick() -> TrainConfig {
-    let mut c = PointMass::preset(Preset::Board);
-    c.episodes = 3;
-    c.episode_steps = 20;
-    c.sac.batch = 32;
-    c.sac.critic_hidden = 32;
-    c.ensemble.epochs = 2;
-    c
+    common::quick(3)
 }
 
 /// Every metric but the wall-clock seconds.
@@ -142,10 +135,6 @@ fn a_diverging_network_stops_the_run_by_name_and_keeps_the_last_good_checkpoint(
             "the last good checkpoint"
         );
     }
-}
-
-fn chi() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_chi"))
 }
 
 /// `chi` with files limited to `bytes` (as a full disk would stop them) and the signal that

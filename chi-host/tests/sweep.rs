@@ -4,9 +4,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-fn chi() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_chi"))
-}
+mod common;
+use common::chi;
 
 #[test]
 fn a_sweep_runs_every_run_once_and_resumes_and_its_report_compares_the_agents() {

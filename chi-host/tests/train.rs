@@ -2,33 +2,24 @@
 //! killed run resumes and ends exactly where an uninterrupted one does, and export writes
 //! bundles the board's controller accepts.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use chi_host::config::{AgentKind, Preset, TrainConfig};
-use chi_host::tasks::point_mass::PointMass;
 use chi_host::train::PointMassRun as Run;
 use chi_host::world::World;
 
 /// The board preset's point-mass bundle.
 type Bundle<'a> = chi_embedded::bundle::Bundle<'a, 2, 2, 4, 2, 32, 32, 7, 24>;
 
-fn tmp(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
+mod common;
+use common::tmp;
 
-/// A small, quick configuration at the board's sizes.
+/// Four quick episodes, one SAC update a step.
 fn quick() -> TrainConfig {
-    let mut c = PointMass::preset(Preset::Board);
-    c.episodes = 4;
-    c.episode_steps = 20;
-    c.sac.batch = 32;
-    c.sac.critic_hidden = 32;
-    c.updates_per_step = 1;
-    c.ensemble.epochs = 2;
-    c
+    TrainConfig {
+        updates_per_step: 1,
+        ..common::quick(4)
+    }
 }
 
 fn rows(dir: &std::path::Path) -> Vec<String> {
