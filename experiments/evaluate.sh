@@ -5,10 +5,11 @@
 # Training returns (summary.sh) carry the exploration noise; these say what each agent learnt.
 #
 #   experiments/evaluate.sh [runs/point-mass] [EPISODES] > experiments/point-mass-eval.csv
+# CHI_BIN=path evaluates with that binary instead of target/release/chi.
 set -euo pipefail
 dir=${1:-runs/point-mass}
 episodes=${2:-5}
-chi=$(dirname "$0")/../target/release/chi
+chi=${CHI_BIN:-$(dirname "$0")/../target/release/chi}
 [ -x "$chi" ] || { echo "build chi first: cargo build --release -p chi-host" >&2; exit 1; }
 echo "run,agent,episodes_trained,eval_episodes,eval_return_mean,eval_goal_reached,eval_goal_step_mean"
 for run in "$dir"/*/; do

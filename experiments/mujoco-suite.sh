@@ -7,8 +7,11 @@
 #
 #   experiments/mujoco-suite.sh [seeds] [parallel] [out]     # default "0 1 2" 2 runs: runs/reacher, runs/hopper
 #
-# Then, for each task, `chi report` into experiments/mujoco-<task>-report.{md,csv} and
-# `chi plot` into figures/mujoco-<task>. Reacher's episodes have one length and are compared
+# Then, for each task, `chi report` on the training returns into
+# experiments/mujoco-<task>-report.{md,csv}, each run as trained over 10 noise-free episodes
+# into experiments/mujoco-<task>-eval.csv (training returns carry the exploration noise,
+# whose control cost alone is about -9 over a Reacher episode), and `chi plot` into
+# figures/mujoco-<task>. Reacher's episodes have one length and are compared
 # episode by episode; a hopper's end when it falls, so runs of 100 episodes have taken
 # different numbers of steps, and they are compared over the steps the shortest has taken
 # (`chi report --steps`; `chi plot` draws such runs on the step axis).
@@ -32,4 +35,5 @@ for task in reacher hopper; do
   "$chi" report --runs "$out/$task" "${steps[@]}" \
     --markdown "experiments/mujoco-$task-report.md" --csv "experiments/mujoco-$task-report.csv"
   "$chi" plot --runs "$out/$task" --out "figures/mujoco-$task"
+  CHI_BIN=$chi experiments/evaluate.sh "$out/$task" 10 > "experiments/mujoco-$task-eval.csv"
 done
