@@ -53,13 +53,22 @@ pub fn load(dir: &Path) -> Result<BTreeMap<String, Vec<Curve>>> {
         let Some(agent) = table.agent()? else {
             continue;
         };
+        // The planner's statistics are CHI's; a baseline's file (another program's episodes
+        // turned into metrics.csv, say) may leave them out.
+        let optional = |name: &str| -> Result<Vec<f32>> {
+            if table.has(name) {
+                table.column(name)
+            } else {
+                Ok(Vec::new())
+            }
+        };
         let curve = Curve {
             agent,
             ret: table.column("return")?,
             ends: table.column("env_steps")?,
-            plan_shift: table.column("plan_shift")?,
-            plan_kl: table.column("plan_kl")?,
-            amortised_std: table.column("amortised_std")?,
+            plan_shift: optional("plan_shift")?,
+            plan_kl: optional("plan_kl")?,
+            amortised_std: optional("amortised_std")?,
         };
         out.entry(curve.agent.clone()).or_default().push(curve);
     }

@@ -113,6 +113,11 @@ impl MetricsTable {
         Ok(self.column::<String>("agent")?.into_iter().next())
     }
 
+    /// Whether it has a column `name`.
+    pub fn has(&self, name: &str) -> bool {
+        self.header.iter().any(|h| h == name)
+    }
+
     /// Every episode's value in column `name`.
     pub fn column<T: FromStr>(&self, name: &str) -> Result<Vec<T>> {
         let at = self
@@ -156,6 +161,7 @@ mod tests {
         let t = MetricsTable::read(&path).unwrap();
         assert_eq!(t.episodes(), 3);
         assert_eq!(t.agent().unwrap().as_deref(), Some("chi"));
+        assert!(t.has("return") && !t.has("seconds"));
         let err = t.column::<f64>("return").unwrap_err().to_string();
         assert!(err.ends_with("line 3: return 'x' is not a number"), "{err}");
         let err = t.column::<u32>("episode").unwrap_err().to_string();
