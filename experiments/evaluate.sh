@@ -14,6 +14,7 @@ chi=${CHI_BIN:-$(dirname "$0")/../target/release/chi}
 echo "run,agent,episodes_trained,eval_episodes,eval_return_mean,eval_goal_reached,eval_goal_step_mean"
 for run in "$dir"/*/; do
   run=${run%/}
-  [ -f "$run/metrics.csv" ] || continue
+  # chi's runs only (another program's episodes, such as CleanRL's, have no checkpoint).
+  [ -f "$run/metrics.csv" ] && [ -f "$run/config.toml" ] || continue
   "$chi" eval --run "$run" --episodes "$episodes" --csv 2>/dev/null || echo "$(basename "$run"),eval failed"
 done
