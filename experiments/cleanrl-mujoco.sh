@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # CleanRL's SAC on the MuJoCo suite's two tasks, beside chi's agents: CleanRL's own
 # sac_continuous_action.py (vendored unmodified in ../shared/peers/cleanrl-sac; PyTorch on
-# one CPU thread) on gymnasium 0.29.1's Reacher-v4 for 10 000 steps and Hopper-v4 for
-# 30 000, the steps chi's runs take. Every setting is CleanRL's default but the random steps
+# one CPU thread) on gymnasium 0.29.1's Reacher-v4 and Hopper-v4 for 10 000 steps, the
+# steps chi's runs take (Hopper to 30 000: SAC alone is cheap enough to go on, and its
+# first 10 000 steps are the same run). Every setting is CleanRL's default but the random steps
 # before learning, 1 000 (its default 5 000 is half of Reacher's budget; the Pendulum
 # comparison used 1 000 too) and, as CleanRL's default, alpha tuned.
 #
