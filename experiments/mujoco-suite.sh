@@ -9,14 +9,11 @@
 #
 #   experiments/mujoco-suite.sh [seeds] [parallel] [out]     # default "0 1 2" 2 runs: runs/reacher, runs/hopper
 #
-# Then, for each task, `chi report` on the training returns into
-# experiments/mujoco-<task>-report.{md,csv}, each run as trained over 10 noise-free episodes
-# into experiments/mujoco-<task>-eval.csv (training returns carry the exploration noise,
-# whose control cost alone is about -9 over a Reacher episode), and `chi plot` into
-# figures/mujoco-<task>. Reacher's episodes have one length and are compared
-# episode by episode; a hopper's end when it falls, so runs of 100 episodes have taken
-# different numbers of steps, and they are compared over the steps the shortest has taken
-# (`chi report --steps`; `chi plot` draws such runs on the step axis).
+# Then experiments/mujoco-report.sh: `chi report --steps 10000` on the training returns,
+# each run as trained over 10 noise-free episodes (training returns carry the exploration
+# noise, whose control cost alone is about -9 over a Reacher episode), and `chi plot`, into
+# experiments/mujoco-10k/<task>/ and figures/mujoco-<task>. Reacher's episodes all last 50
+# steps; a hopper's end when it falls, so `chi plot` draws its runs on the step axis.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seeds=${1:-0 1 2}
@@ -27,13 +24,4 @@ chi=${CHI_BIN:-./target/release/chi}
 export CHI_BIN=$chi
 experiments/compare.sh reacher "$seeds" 200 "$parallel" "$out/reacher"
 experiments/compare.sh hopper "$seeds" 1000 "$parallel" "$out/hopper" --steps 10000
-for task in reacher hopper; do
-  steps=()
-  if [ "$task" = hopper ]; then
-    steps=(--steps 10000)
-  fi
-  "$chi" report --runs "$out/$task" "${steps[@]}" \
-    --markdown "experiments/mujoco-$task-report.md" --csv "experiments/mujoco-$task-report.csv"
-  "$chi" plot --runs "$out/$task" --out "figures/mujoco-$task"
-  CHI_BIN=$chi experiments/evaluate.sh "$out/$task" 10 > "experiments/mujoco-$task-eval.csv"
-done
+experiments/mujoco-report.sh "$out"

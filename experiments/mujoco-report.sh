@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The MuJoCo suite's summaries from the runs that have finished (10 000 environment steps;
+# run it while others go on): each finished run's metrics.csv copied to
+# experiments/mujoco-10k/<task>/<run>/, `chi report --steps 10000` over them into
+# report.{md,csv} there, chi's runs evaluated without noise (10 episodes each) into
+# eval.csv, and `chi plot` into figures/mujoco-<task>.
+#
+#   experiments/mujoco-report.sh [runs]        # runs/reacher, runs/hopper
+# CHI_BIN=path uses that binary (by default target/release/chi, built with MuJoCo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-runs}
+chi=${CHI_BIN:-./target/release/chi}
+[ -n "${CHI_BIN:-}" ] || cargo build --quiet --release -p chi-host --features mujoco
+steps=10000
+for task in reacher hopper; do
+  keep=experiments/mujoco-10k/$task
+  mkdir -p "$keep"
+  for run in "$runs/$task"/*/; do
+    run=${run%/}
+    m=$run/metrics.csv
+    [ -f "$m" ] && [ "$(tail -n 1 "$m" | cut -d, -f4)" -ge "$steps" ] || continue
+    mkdir -p "$keep/$(basename "$run")"
+    cp "$m" "$keep/$(basename "$run")/metrics.csv"
+  done
+  "$chi" report --runs "$keep" --steps "$steps" --markdown "$keep/report.md" --csv "$keep/report.csv"
+  "$chi" plot --runs "$keep" --out "figures/mujoco-$task" > /dev/null
+  {
+    echo "run,agent,episodes_trained,eval_episodes,eval_return_mean,eval_goal_reached,eval_goal_step_mean"
+    for run in "$keep"/*/; do
+      run=$runs/$task/$(basename "$run")
+      [ -f "$run/config.toml" ] || continue
+      "$chi" eval --run "$run" --episodes 10 --csv 2>/dev/null || echo "$(basename "$run"),eval failed"
+    done
+  } > "$keep/eval.csv.part"
+  mv "$keep/eval.csv.part" "$keep/eval.csv"
+done
