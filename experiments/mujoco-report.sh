@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The MuJoCo suite's summaries from the runs that have finished (10 000 environment steps;
-# run it while others go on): each finished run's metrics.csv copied to
+# run it while others go on): each finished run's metrics.csv and run.toml copied to
 # experiments/mujoco-10k/<task>/<run>/, `chi report --steps 10000` over them into
 # report.{md,csv} there, chi's runs evaluated without noise (10 episodes each) into
 # eval.csv, and `chi plot` into figures/mujoco-<task>.
@@ -22,6 +22,8 @@ for task in reacher hopper; do
     [ -f "$m" ] && [ "$(tail -n 1 "$m" | cut -d, -f4)" -ge "$steps" ] || continue
     mkdir -p "$keep/$(basename "$run")"
     cp "$m" "$keep/$(basename "$run")/metrics.csv"
+    # What the run trained on (the figures' titles read it); CleanRL's runs have none.
+    [ ! -f "$run/run.toml" ] || cp "$run/run.toml" "$keep/$(basename "$run")/run.toml"
   done
   "$chi" report --runs "$keep" --steps "$steps" --markdown "$keep/report.md" --csv "$keep/report.csv"
   "$chi" plot --runs "$keep" --out "figures/mujoco-$task" > /dev/null
