@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The MuJoCo suite's summaries from the runs that have finished (10 000 environment steps;
 # run it while others go on): each finished run's metrics.csv and run.toml copied to
-# experiments/mujoco-10k/<task>/<run>/, `chi report --steps 10000` over them into
-# report.{md,csv} there, chi's runs evaluated without noise (10 episodes each) into
-# eval.csv, and `chi plot` into figures/mujoco-<task>.
+# experiments/mujoco-10k/<task>/<run>/, chi's runs evaluated without noise (10 episodes
+# each) into eval.csv there, `chi report --steps 10000` over them (training returns, and the
+# noise-free ones from eval.csv) into report.{md,csv}, and `chi plot` into
+# figures/mujoco-<task>.
 #
 #   experiments/mujoco-report.sh [runs]        # runs/reacher, runs/hopper
 # CHI_BIN=path uses that binary (by default target/release/chi, built with MuJoCo).
@@ -25,8 +26,6 @@ for task in reacher hopper; do
     # What the run trained on (the figures' titles read it); CleanRL's runs have none.
     [ ! -f "$run/run.toml" ] || cp "$run/run.toml" "$keep/$(basename "$run")/run.toml"
   done
-  "$chi" report --runs "$keep" --steps "$steps" --markdown "$keep/report.md" --csv "$keep/report.csv"
-  "$chi" plot --runs "$keep" --out "figures/mujoco-$task" > /dev/null
   {
     echo "run,agent,episodes_trained,eval_episodes,eval_return_mean,eval_goal_reached,eval_goal_step_mean"
     for run in "$keep"/*/; do
@@ -36,4 +35,7 @@ for task in reacher hopper; do
     done
   } > "$keep/eval.csv.part"
   mv "$keep/eval.csv.part" "$keep/eval.csv"
+  # The report reads eval.csv as its third score.
+  "$chi" report --runs "$keep" --steps "$steps" --markdown "$keep/report.md" --csv "$keep/report.csv"
+  "$chi" plot --runs "$keep" --out "figures/mujoco-$task" > /dev/null
 done

@@ -7,7 +7,8 @@ use chi_host::report::{self, CSV_HEADER, Settings};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Directories of runs (`<agent>-seed<N>` below each), one task each.
+    /// Directories of runs (`<agent>-seed<N>` below each), one task each. Where one holds an
+    /// `eval.csv` (`experiments/evaluate.sh`'s), its noise-free returns are a third score.
     #[arg(long, num_args = 1.., required = true)]
     runs: Vec<PathBuf>,
     /// Episodes at the end whose mean return is a run's final return.
@@ -48,7 +49,8 @@ impl Args {
         let (mut md, mut csv) = (String::new(), format!("{CSV_HEADER}\n"));
         for dir in &self.runs {
             let runs = report::read_runs(dir)?;
-            let scores = report::task_scores(dir, &runs, settings.last, settings.budget)?;
+            let mut scores = report::task_scores(dir, &runs, settings.last, settings.budget)?;
+            scores.noise_free = report::read_noise_free(dir)?.unwrap_or_default();
             let r = report::report(scores, settings)
                 .with_context(|| format!("the report of {}", dir.display()))?;
             md.push_str(&r.markdown(settings));

@@ -133,6 +133,9 @@ pub struct TaskScores {
     pub final_return: BTreeMap<String, Vec<f64>>,
     /// Mean return over all episodes of each run, by agent.
     pub auc: BTreeMap<String, Vec<f64>>,
+    /// Each run's noise-free return as trained, by agent, where the directory holds an
+    /// `eval.csv` ([`read_noise_free`]); empty otherwise.
+    pub noise_free: BTreeMap<String, Vec<f64>>,
 }
 
 /// The scores of the runs in `dir` within `budget`.
@@ -171,6 +174,7 @@ fn episode_scores(dir: &Path, runs: &[RunReturns], last: usize) -> Result<TaskSc
         budget: Budget::Episodes,
         final_return: BTreeMap::new(),
         auc: BTreeMap::new(),
+        noise_free: BTreeMap::new(),
     };
     for r in runs {
         let tail = &r.returns[episodes - last..];
@@ -193,6 +197,7 @@ fn step_scores(dir: &Path, runs: &[RunReturns], last: usize, n: u64) -> Result<T
         budget: Budget::Steps(n),
         final_return: BTreeMap::new(),
         auc: BTreeMap::new(),
+        noise_free: BTreeMap::new(),
     };
     let shortest = runs
         .iter()
@@ -223,6 +228,29 @@ fn step_scores(dir: &Path, runs: &[RunReturns], last: usize, n: u64) -> Result<T
     Ok(t)
 }
 
+/// The noise-free returns of the runs in `dir` as `experiments/evaluate.sh` writes them to
+/// `dir/eval.csv` (a row a run: its agent and `eval_return_mean`, the mean over noise-free
+/// episodes of the agent as trained), by agent; `None` if there is no such file. Training
+/// returns carry the exploration noise, which on some tasks (Reacher's control cost) is
+/// most of them.
+pub fn read_noise_free(dir: &Path) -> Result<Option<BTreeMap<String, Vec<f64>>>> {
+    let path = dir.join("eval.csv");
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let table = MetricsTable::read(&path)?;
+    let agents: Vec<String> = table.column("agent")?;
+    let returns: Vec<f64> = table.column("eval_return_mean")?;
+    let mut out: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for (i, (agent, r)) in agents.into_iter().zip(returns).enumerate() {
+        if !r.is_finite() {
+            bail!("{} line {}: the return is {r}", path.display(), i + 2);
+        }
+        out.entry(agent).or_default().push(r);
+    }
+    Ok(Some(out))
+}
+
 /// One agent's estimates on one score.
 #[derive(Clone, Debug)]
 pub struct AgentSummary {
@@ -245,6 +273,8 @@ pub enum Score {
     Final,
     /// Mean return over all episodes.
     Auc,
+    /// Return without exploration noise, of each run as trained.
+    NoiseFree,
 }
 
 impl Score {
@@ -252,6 +282,7 @@ impl Score {
         match self {
             Self::Final => "final return",
             Self::Auc => "area under the curve",
+            Self::NoiseFree => "noise-free return, as trained",
         }
     }
 
@@ -259,6 +290,7 @@ impl Score {
         match self {
             Self::Final => "final",
             Self::Auc => "auc",
+            Self::NoiseFree => "noise_free",
         }
     }
 }
@@ -280,10 +312,13 @@ pub fn report(scores: TaskScores, settings: Settings) -> Result<TaskReport> {
     let mut rng = ChiRng::new(settings.seed);
     let mut agents = Vec::new();
     let mut improvement = Vec::new();
-    for score in [Score::Final, Score::Auc] {
+    let evaluated = !scores.noise_free.is_empty();
+    let kinds = [Score::Final, Score::Auc, Score::NoiseFree];
+    for score in kinds.into_iter().take(if evaluated { 3 } else { 2 }) {
         let by_agent = match score {
             Score::Final => &scores.final_return,
             Score::Auc => &scores.auc,
+            Score::NoiseFree => &scores.noise_free,
         };
         let matrix = |runs: &Vec<f64>| {
             Scores::new(vec![runs.clone()]).context("an agent's scores are not finite")
@@ -511,6 +546,55 @@ mod tests {
         .unwrap();
         let err = format!("{:#}", read_runs(&dir).unwrap_err());
         assert!(err.contains("env_steps 'ten' is not a number"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn noise_free_returns_are_a_third_score_where_the_runs_were_evaluated() {
+        let dir = std::env::temp_dir().join(format!("chi-report-eval-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        assert!(
+            read_noise_free(&dir).unwrap().is_none(),
+            "no eval.csv: none"
+        );
+        let header = "run,agent,episodes_trained,eval_episodes,eval_return_mean,eval_goal_reached,eval_goal_step_mean";
+        std::fs::write(
+            dir.join("eval.csv"),
+            format!("{header}\nchi-seed0,chi,200,10,-4.2,0,\nchi-seed1,chi,200,10,-4.3,0,\nsac-seed0,sac,200,10,-5.9,0,\n"),
+        )
+        .unwrap();
+        let noise_free = read_noise_free(&dir).unwrap().unwrap();
+        assert_eq!(noise_free["chi"], [-4.2, -4.3]);
+        let runs = [run("chi", &[-20.0, -15.0]), run("sac", &[-20.0, -14.0])];
+        let mut t = task_scores(&dir, &runs, 1, Budget::Episodes).unwrap();
+        t.noise_free = noise_free;
+        let settings = Settings {
+            reps: 500,
+            ..Settings::default()
+        };
+        let r = report(t, settings).unwrap();
+        let md = r.markdown(settings);
+        assert!(
+            md.contains("| noise-free return, as trained | runs |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("P(chi > sac), noise-free return, as trained: 1.00"),
+            "{md}"
+        );
+        assert!(md.contains("P(chi > sac), final return: 0.00"), "{md}");
+        assert!(
+            r.csv_rows()
+                .contains(",noise_free,chi>sac,probability_of_improvement,1.0")
+        );
+        // A run whose evaluation failed is an error, not a missing score.
+        std::fs::write(
+            dir.join("eval.csv"),
+            format!("{header}\nchi-seed0,eval failed\n"),
+        )
+        .unwrap();
+        let err = read_noise_free(&dir).unwrap_err().to_string();
+        assert!(err.contains("line 2 has 2 cells"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
