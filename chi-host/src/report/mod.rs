@@ -8,8 +8,11 @@
 //! gets the IQM, mean and median of both scores with 95% bootstrap intervals, and the
 //! probability that CHI improves on each other agent.
 
+mod runs;
 pub mod stats;
 pub mod steps;
+
+pub use runs::{RunReturns, read_noise_free, read_runs};
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -18,7 +21,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use chi_embedded::rng::ChiRng;
 
-use crate::train::MetricsTable;
 use stats::{Interval, Scores};
 
 /// What a report is computed with.
@@ -58,67 +60,6 @@ pub enum Budget {
 
 /// Points of `(0, n]` at which a [`Budget::Steps`] curve is read for its area.
 pub const AREA_POINTS: usize = 100;
-
-/// One run's returns, episode by episode.
-#[derive(Clone, Debug)]
-pub struct RunReturns {
-    /// Where it was read.
-    pub dir: PathBuf,
-    /// The agent (`chi`, `sac`, `cem`, ...).
-    pub agent: String,
-    /// Return of each episode.
-    pub returns: Vec<f64>,
-    /// Environment steps taken when each episode ended.
-    pub ends: Vec<u64>,
-}
-
-/// Every run below `dir` (its subdirectories that hold a metrics.csv).
-pub fn read_runs(dir: &Path) -> Result<Vec<RunReturns>> {
-    let mut runs = Vec::new();
-    let entries =
-        std::fs::read_dir(dir).with_context(|| format!("cannot read runs in {}", dir.display()))?;
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|e| Some(e.ok()?.path()))
-        .filter(|p| p.join("metrics.csv").is_file())
-        .collect();
-    paths.sort();
-    for path in paths {
-        runs.push(read_run(&path)?);
-    }
-    if runs.is_empty() {
-        bail!(
-            "{} holds no runs (directories with a metrics.csv)",
-            dir.display()
-        );
-    }
-    Ok(runs)
-}
-
-fn read_run(dir: &Path) -> Result<RunReturns> {
-    let table = MetricsTable::read(&dir.join("metrics.csv"))?;
-    let csv = table.path().display();
-    let returns: Vec<f64> = table.column("return")?;
-    let ends: Vec<u64> = table.column("env_steps")?;
-    if let Some(i) = returns.iter().position(|r| !r.is_finite()) {
-        bail!("{csv} line {}: the return is {}", i + 2, returns[i]);
-    }
-    if let Some(i) = ends.windows(2).position(|w| w[1] <= w[0]) {
-        bail!(
-            "{csv} line {}: env_steps {} does not exceed the episode before's",
-            i + 3,
-            ends[i + 1]
-        );
-    }
-    let Some(agent) = table.agent()? else {
-        bail!("{csv} has no finished episode");
-    };
-    Ok(RunReturns {
-        dir: dir.to_path_buf(),
-        agent,
-        returns,
-        ends,
-    })
-}
 
 /// The two scores of every agent's runs on one task.
 #[derive(Clone, Debug)]
@@ -199,10 +140,6 @@ fn step_scores(dir: &Path, runs: &[RunReturns], last: usize, n: u64) -> Result<T
         auc: BTreeMap::new(),
         noise_free: BTreeMap::new(),
     };
-    let shortest = runs
-        .iter()
-        .map(|r| r.ends.last().copied().unwrap_or(0))
-        .min();
     for r in runs {
         let curve = steps::StepCurve::new(&r.ends, &r.returns)
             .with_context(|| format!("{} has no step curve", r.dir.display()))?;
@@ -212,7 +149,10 @@ fn step_scores(dir: &Path, runs: &[RunReturns], last: usize, n: u64) -> Result<T
                 r.dir.display(),
                 curve.total(),
                 dir.display(),
-                shortest.unwrap_or(0)
+                runs.iter()
+                    .filter_map(|r| r.ends.last())
+                    .min()
+                    .unwrap_or(&0)
             );
         }
         let agent = r.agent.clone();
@@ -226,29 +166,6 @@ fn step_scores(dir: &Path, runs: &[RunReturns], last: usize, n: u64) -> Result<T
             .push(curve.mean_to(n, AREA_POINTS));
     }
     Ok(t)
-}
-
-/// The noise-free returns of the runs in `dir` as `experiments/evaluate.sh` writes them to
-/// `dir/eval.csv` (a row a run: its agent and `eval_return_mean`, the mean over noise-free
-/// episodes of the agent as trained), by agent; `None` if there is no such file. Training
-/// returns carry the exploration noise, which on some tasks (Reacher's control cost) is
-/// most of them.
-pub fn read_noise_free(dir: &Path) -> Result<Option<BTreeMap<String, Vec<f64>>>> {
-    let path = dir.join("eval.csv");
-    if !path.is_file() {
-        return Ok(None);
-    }
-    let table = MetricsTable::read(&path)?;
-    let agents: Vec<String> = table.column("agent")?;
-    let returns: Vec<f64> = table.column("eval_return_mean")?;
-    let mut out: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    for (i, (agent, r)) in agents.into_iter().zip(returns).enumerate() {
-        if !r.is_finite() {
-            bail!("{} line {}: the return is {r}", path.display(), i + 2);
-        }
-        out.entry(agent).or_default().push(r);
-    }
-    Ok(Some(out))
 }
 
 /// One agent's estimates on one score.
@@ -312,14 +229,16 @@ pub fn report(scores: TaskScores, settings: Settings) -> Result<TaskReport> {
     let mut rng = ChiRng::new(settings.seed);
     let mut agents = Vec::new();
     let mut improvement = Vec::new();
-    let evaluated = !scores.noise_free.is_empty();
-    let kinds = [Score::Final, Score::Auc, Score::NoiseFree];
-    for score in kinds.into_iter().take(if evaluated { 3 } else { 2 }) {
+    for score in [Score::Final, Score::Auc, Score::NoiseFree] {
         let by_agent = match score {
             Score::Final => &scores.final_return,
             Score::Auc => &scores.auc,
             Score::NoiseFree => &scores.noise_free,
         };
+        // No eval.csv, no noise-free score.
+        if by_agent.is_empty() {
+            continue;
+        }
         let matrix = |runs: &Vec<f64>| {
             Scores::new(vec![runs.clone()]).context("an agent's scores are not finite")
         };
@@ -514,39 +433,6 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("the same length"), "{err}");
-    }
-
-    #[test]
-    fn a_metrics_file_whose_steps_go_back_is_refused() {
-        let dir = std::env::temp_dir().join(format!("chi-report-steps-{}", std::process::id()));
-        let run = dir.join("chi-seed0");
-        std::fs::create_dir_all(&run).unwrap();
-        let header = "agent,seed,episode,env_steps,return";
-        std::fs::write(
-            run.join("metrics.csv"),
-            format!("{header}\nchi,0,0,10,1.0\nchi,0,1,25,2.0\n"),
-        )
-        .unwrap();
-        let runs = read_runs(&dir).unwrap();
-        assert_eq!(runs[0].ends, [10, 25]);
-        std::fs::write(
-            run.join("metrics.csv"),
-            format!("{header}\nchi,0,0,10,1.0\nchi,0,1,10,2.0\n"),
-        )
-        .unwrap();
-        let err = format!("{:#}", read_runs(&dir).unwrap_err());
-        assert!(
-            err.contains("line 3: env_steps 10 does not exceed"),
-            "{err}"
-        );
-        std::fs::write(
-            run.join("metrics.csv"),
-            format!("{header}\nchi,0,0,ten,1.0\n"),
-        )
-        .unwrap();
-        let err = format!("{:#}", read_runs(&dir).unwrap_err());
-        assert!(err.contains("env_steps 'ten' is not a number"), "{err}");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
