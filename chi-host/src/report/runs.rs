@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 use crate::train::MetricsTable;
 
@@ -24,17 +24,10 @@ pub struct RunReturns {
 
 /// Every run below `dir` (its subdirectories that hold a metrics.csv).
 pub fn read_runs(dir: &Path) -> Result<Vec<RunReturns>> {
-    let mut runs = Vec::new();
-    let entries =
-        std::fs::read_dir(dir).with_context(|| format!("cannot read runs in {}", dir.display()))?;
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|e| Some(e.ok()?.path()))
-        .filter(|p| p.join("metrics.csv").is_file())
-        .collect();
-    paths.sort();
-    for path in paths {
-        runs.push(read_run(&path)?);
-    }
+    let runs = MetricsTable::read_all(dir)?
+        .iter()
+        .map(read_run)
+        .collect::<Result<Vec<_>>>()?;
     if runs.is_empty() {
         bail!(
             "{} holds no runs (directories with a metrics.csv)",
@@ -44,8 +37,7 @@ pub fn read_runs(dir: &Path) -> Result<Vec<RunReturns>> {
     Ok(runs)
 }
 
-fn read_run(dir: &Path) -> Result<RunReturns> {
-    let table = MetricsTable::read(&dir.join("metrics.csv"))?;
+fn read_run(table: &MetricsTable) -> Result<RunReturns> {
     let csv = table.path().display();
     let returns: Vec<f64> = table.column("return")?;
     let ends: Vec<u64> = table.column("env_steps")?;
@@ -63,7 +55,11 @@ fn read_run(dir: &Path) -> Result<RunReturns> {
         bail!("{csv} has no finished episode");
     };
     Ok(RunReturns {
-        dir: dir.to_path_buf(),
+        dir: table
+            .path()
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default(),
         agent,
         returns,
         ends,

@@ -76,6 +76,19 @@ pub struct MetricsTable {
 }
 
 impl MetricsTable {
+    /// Reads the metrics.csv of every subdirectory of `dir` that holds one (a task
+    /// directory's runs), in the order of their names.
+    pub fn read_all(dir: &Path) -> Result<Vec<Self>> {
+        let entries = std::fs::read_dir(dir)
+            .with_context(|| format!("cannot read runs in {}", dir.display()))?;
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| Some(e.ok()?.path().join("metrics.csv")))
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        files.iter().map(|f| Self::read(f)).collect()
+    }
+
     /// Reads `path` (a run's metrics.csv).
     pub fn read(path: &Path) -> Result<Self> {
         let text =
