@@ -7,7 +7,7 @@
 # before learning, 1 000 (its default 5 000 is half of Reacher's budget; the Pendulum
 # comparison used 1 000 too) and, as CleanRL's default, alpha tuned.
 #
-# Its episodes are written as <out>/<task>/cleanrl-seed<N>/metrics.csv (agent cleanrl-sac,
+# Its episodes are written as <out>/<task>/cleanrl-sac-seed<N>/metrics.csv (agent cleanrl-sac,
 # env_steps, return), so `chi report` and `chi plot` take them with chi's runs. The v4 tasks
 # are the v5 ones chi runs but for what gymnasium changed in v5 (Reacher's observation drops
 # a coordinate that is always 0; Hopper's healthy reward is no longer paid on the step that
@@ -28,7 +28,7 @@ CLEANRL_VENV=$venv bash "$peer/setup.sh" >&2
 for task in reacher:Reacher-v4:10000 hopper:Hopper-v4:30000; do
   IFS=: read -r name id steps <<< "$task"
   for seed in $seeds; do
-    dir=$out/$name/cleanrl-seed$seed
+    dir=$out/$name/cleanrl-sac-seed$seed
     [ -f "$dir/metrics.csv" ] && continue
     mkdir -p "$dir"
     echo "CleanRL SAC $id seed $seed -> $dir" >&2

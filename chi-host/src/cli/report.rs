@@ -7,8 +7,10 @@ use chi_host::report::{self, CSV_HEADER, Settings};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Directories of runs (`<agent>-seed<N>` below each), one task each. Where one holds an
-    /// `eval.csv` (`experiments/evaluate.sh`'s), its noise-free returns are a third score.
+    /// Directories of runs (`<label>-seed<N>` below each), one task each. Runs are summarised
+    /// by label, so a variant (`chi-nocf-seed0`) is an agent of its own beside `chi`. Where a
+    /// directory holds an `eval.csv` (`experiments/evaluate.sh`'s), its noise-free returns are
+    /// a third score.
     #[arg(long, num_args = 1.., required = true)]
     runs: Vec<PathBuf>,
     /// Episodes at the end whose mean return is a run's final return.

@@ -31,7 +31,7 @@ pub struct Curve {
 pub fn load(dir: &Path) -> Result<BTreeMap<String, Vec<Curve>>> {
     let mut out: BTreeMap<String, Vec<Curve>> = BTreeMap::new();
     for table in MetricsTable::read_all(dir)? {
-        let Some(agent) = table.agent()? else {
+        let Some(agent) = table.label()? else {
             continue;
         };
         // The planner's statistics are CHI's; a baseline's file (another program's episodes

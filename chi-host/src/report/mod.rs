@@ -446,11 +446,16 @@ mod tests {
         let header = "run,agent,episodes_trained,eval_episodes,eval_return_mean,eval_goal_reached,eval_goal_step_mean";
         std::fs::write(
             dir.join("eval.csv"),
-            format!("{header}\nchi-seed0,chi,200,10,-4.2,0,\nchi-seed1,chi,200,10,-4.3,0,\nsac-seed0,sac,200,10,-5.9,0,\n"),
+            format!("{header}\nchi-seed0,chi,200,10,-4.2,0,\nchi-seed1,chi,200,10,-4.3,0,\nsac-seed0,sac,200,10,-5.9,0,\nchi-nocf-seed0,chi,200,10,-6.0,0,\n"),
         )
         .unwrap();
-        let noise_free = read_noise_free(&dir).unwrap().unwrap();
+        let mut noise_free = read_noise_free(&dir).unwrap().unwrap();
         assert_eq!(noise_free["chi"], [-4.2, -4.3]);
+        assert_eq!(
+            noise_free.remove("chi-nocf"),
+            Some(vec![-6.0]),
+            "a variant is labelled by its run's directory, as its metrics are"
+        );
         let runs = [run("chi", &[-20.0, -15.0]), run("sac", &[-20.0, -14.0])];
         let mut t = task_scores(&dir, &runs, 1, Budget::Episodes).unwrap();
         t.noise_free = noise_free;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
-use crate::train::MetricsTable;
+use crate::train::{MetricsTable, run_label};
 
 /// One run's returns, episode by episode.
 #[derive(Clone, Debug)]
@@ -51,7 +51,7 @@ fn read_run(table: &MetricsTable) -> Result<RunReturns> {
             ends[i + 1]
         );
     }
-    let Some(agent) = table.agent()? else {
+    let Some(agent) = table.label()? else {
         bail!("{csv} has no finished episode");
     };
     Ok(RunReturns {
@@ -67,10 +67,10 @@ fn read_run(table: &MetricsTable) -> Result<RunReturns> {
 }
 
 /// The noise-free returns of the runs in `dir` as `experiments/evaluate.sh` writes them to
-/// `dir/eval.csv` (a row a run: its agent and `eval_return_mean`, the mean over noise-free
-/// episodes of the agent as trained), by agent; `None` if there is no such file. Training
-/// returns carry the exploration noise, which on some tasks (Reacher's control cost) is
-/// most of them.
+/// `dir/eval.csv` (a row a run: its directory, agent and `eval_return_mean`, the mean over
+/// noise-free episodes of the agent as trained), by the runs' labels ([`run_label`]); `None`
+/// if there is no such file. Training returns carry the exploration noise, which on some
+/// tasks (Reacher's control cost) is most of them.
 pub fn read_noise_free(dir: &Path) -> Result<Option<BTreeMap<String, Vec<f64>>>> {
     let path = dir.join("eval.csv");
     if !path.is_file() {
@@ -78,13 +78,23 @@ pub fn read_noise_free(dir: &Path) -> Result<Option<BTreeMap<String, Vec<f64>>>>
     }
     let table = MetricsTable::read(&path)?;
     let agents: Vec<String> = table.column("agent")?;
+    // Labelled as the runs' metrics are: by the run's directory where it names one.
+    let runs: Vec<String> = if table.has("run") {
+        table.column("run")?
+    } else {
+        Vec::new()
+    };
     let returns: Vec<f64> = table.column("eval_return_mean")?;
     let mut out: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for (i, (agent, r)) in agents.into_iter().zip(returns).enumerate() {
         if !r.is_finite() {
             bail!("{} line {}: the return is {r}", path.display(), i + 2);
         }
-        out.entry(agent).or_default().push(r);
+        let label = runs
+            .get(i)
+            .and_then(|run| run_label(run))
+            .map_or(agent, str::to_string);
+        out.entry(label).or_default().push(r);
     }
     Ok(Some(out))
 }

@@ -66,6 +66,14 @@ impl EpisodeMetrics {
     }
 }
 
+/// The label of a run directory named `<label>-seed<N>`: runs are reported and drawn by it,
+/// so that variants of one agent (`chi-nocf-seed0` beside `chi-seed0`) are told apart.
+pub fn run_label(name: &str) -> Option<&str> {
+    let (label, seed) = name.rsplit_once("-seed")?;
+    (!label.is_empty() && !seed.is_empty() && seed.bytes().all(|b| b.is_ascii_digit()))
+        .then_some(label)
+}
+
 /// A run's metrics.csv read back, its columns looked up by name so that files from before a
 /// column was added still read where that column is not needed.
 #[derive(Clone, Debug)]
@@ -126,6 +134,21 @@ impl MetricsTable {
         Ok(self.column::<String>("agent")?.into_iter().next())
     }
 
+    /// The name the run is reported and drawn under: [`run_label`] of its directory, or else
+    /// the agent of its first episode; `None` if no episode has finished.
+    pub fn label(&self) -> Result<Option<String>> {
+        let Some(agent) = self.agent()? else {
+            return Ok(None);
+        };
+        let named = self
+            .path
+            .parent()
+            .and_then(Path::file_name)
+            .and_then(|n| n.to_str())
+            .and_then(run_label);
+        Ok(Some(named.map_or(agent, str::to_string)))
+    }
+
     /// Whether it has a column `name`.
     pub fn has(&self, name: &str) -> bool {
         self.header.iter().any(|h| h == name)
@@ -164,6 +187,25 @@ impl MetricsTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_is_labelled_by_its_directory_else_by_its_agent() {
+        let root = std::env::temp_dir().join(format!("chi-metrics-label-{}", std::process::id()));
+        let label = |dir: &str, body: &str| {
+            let path = root.join(dir).join("metrics.csv");
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, body).unwrap();
+            MetricsTable::read(&path).unwrap().label().unwrap()
+        };
+        let one = "agent,episode,return\nchi,0,1.5\n";
+        assert_eq!(label("chi-nocf-seed3", one).as_deref(), Some("chi-nocf"));
+        assert_eq!(label("sac-seed10", one).as_deref(), Some("sac"));
+        for unnamed in ["run", "chi-seed", "-seed0", "chi-seedx"] {
+            assert_eq!(label(unnamed, one).as_deref(), Some("chi"), "{unnamed}");
+        }
+        assert_eq!(label("cem-seed0", "agent,episode,return\n"), None);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 
     #[test]
     fn columns_are_read_by_name_and_bad_cells_named() {

@@ -39,7 +39,7 @@ pub use crate::config::{HORIZON, PLANNER_SAMPLES};
 pub use agents::{HostCem, HostChi};
 pub use evaluation::Evaluation;
 use metrics::CSV_HEADER;
-pub use metrics::{EpisodeMetrics, MetricsTable};
+pub use metrics::{EpisodeMetrics, MetricsTable, run_label};
 
 /// The hidden non-linearity of SAC's actor and value network.
 const POLICY_ACTIVATION: chi_embedded::nn::Activation = chi_embedded::nn::Activation::Relu;
