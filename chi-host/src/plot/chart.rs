@@ -75,11 +75,15 @@ pub(super) fn register_font() -> Result<()> {
         .map_err(|_| anyhow::anyhow!("{} is not a usable font", path.display()))
 }
 
-pub(super) const COLOURS: [RGBColor; 4] = [
+/// One a series, in order (matplotlib's first six, red first for CHI's figures): a report of
+/// CHI, its two ablations and three baselines draws six.
+pub(super) const COLOURS: [RGBColor; 6] = [
     RGBColor(214, 39, 40),
     RGBColor(31, 119, 180),
     RGBColor(44, 160, 44),
     RGBColor(148, 103, 189),
+    RGBColor(255, 127, 14),
+    RGBColor(140, 86, 75),
 ];
 
 /// What a chart's x axis counts: point `i` of a series is at `start + i * step`.
