@@ -6,7 +6,7 @@
 # noise-free ones from eval.csv) into report.{md,csv}, and `chi plot` into
 # figures/mujoco-<task>.
 #
-#   experiments/mujoco-report.sh [runs]        # runs/reacher, runs/hopper
+#   experiments/mujoco-report.sh [runs] [tasks]   # runs/reacher, runs/hopper; tasks "reacher hopper"
 # CHI_BIN=path uses that binary (by default target/release/chi, built with MuJoCo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +14,7 @@ runs=${1:-runs}
 chi=${CHI_BIN:-./target/release/chi}
 [ -n "${CHI_BIN:-}" ] || cargo build --quiet --release -p chi-host --features mujoco
 steps=10000
-for task in reacher hopper; do
+for task in ${2:-reacher hopper}; do
   keep=experiments/mujoco-10k/$task
   mkdir -p "$keep"
   for run in "$runs/$task"/*/; do
