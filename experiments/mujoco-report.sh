@@ -29,9 +29,17 @@ for task in ${2:-reacher hopper}; do
   {
     echo "run,agent,episodes_trained,eval_episodes,eval_return_mean,eval_goal_reached,eval_goal_step_mean"
     for run in "$keep"/*/; do
-      run=$runs/$task/$(basename "$run")
+      name=$(basename "$run")
+      run=$runs/$task/$name
       [ -f "$run/config.toml" ] || continue
-      "$chi" eval --run "$run" --episodes 10 --csv 2>/dev/null || echo "$(basename "$run"),eval failed"
+      # A run evaluated before at as many episodes keeps its row (the evaluation is seeded).
+      trained=$(($(wc -l < "$run/metrics.csv") - 1))
+      before=$([ ! -f "$keep/eval.csv" ] || awk -F, -v n="$name" -v e="$trained" '$1 == n && $3 == e' "$keep/eval.csv")
+      if [ -n "$before" ]; then
+        echo "$before"
+      else
+        "$chi" eval --run "$run" --episodes 10 --csv 2>/dev/null || echo "$name,eval failed"
+      fi
     done
   } > "$keep/eval.csv.part"
   mv "$keep/eval.csv.part" "$keep/eval.csv"
