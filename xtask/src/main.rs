@@ -40,8 +40,10 @@ usage: cargo xtask <command>
           (cargo-fuzz on the nightly toolchain, installed if missing), N seconds per target
           (default 60), P targets at a time (default 1); the corpora and any crash land in
           fuzz/corpus and fuzz/artifacts, which `test` replays on stable
-  setup   only install what is missing (rustup target thumbv7em-none-eabihf, and from
-          Debian's packages qemu-system-arm and fonts-dejavu-core)
+  setup   only install what is missing: the rustup targets thumbv7em-none-eabihf and
+          thumbv8m.main-none-eabihf, flip-link, from Debian's packages qemu-system-arm,
+          fonts-dejavu-core, slurm-wlm and munge, and MuJoCo with gymnasium's model files
+          (from their PyPI wheels into .cache/mujoco)
 ";
 
 fn main() -> ExitCode {
