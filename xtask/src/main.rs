@@ -218,7 +218,11 @@ fn firmware_build_for(
     Ok(root().join(format!("firmware/target/{target}/{profile}/chi-firmware")))
 }
 
+/// What a clean `test` leaves on disk (a fresh clone's target directories, measured).
+const TEST_BUILD_GB: f64 = 5.0;
+
 fn test() -> Result<()> {
+    setup::warn_if_disk_short(TEST_BUILD_GB);
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     run(cargo().args([
         "clippy",

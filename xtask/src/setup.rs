@@ -15,6 +15,35 @@ pub fn on_path(program: &str) -> bool {
         .is_some_and(|paths| env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
 
+/// Warns when the disk that holds the build has less than `need_gb` free: a linker that
+/// runs out of space mid-write dies of SIGBUS, which says nothing about the disk. A warning,
+/// not an error, since a build that reuses `target/` needs far less than a clean one.
+pub fn warn_if_disk_short(need_gb: f64) {
+    if let Some(free) = free_gb(&root()).filter(|&free| free < need_gb) {
+        eprintln!(
+            "xtask: warning: {free:.1} GB free on the disk holding {}; a clean build of these \
+             checks writes about {need_gb:.0} GB, and a linker that runs out of space dies of SIGBUS",
+            root().display()
+        );
+    }
+}
+
+/// Free space on the disk holding `path`, in GB (`df -Pk`'s "available"); `None` if `df`
+/// cannot tell.
+fn free_gb(path: &Path) -> Option<f64> {
+    let out = Command::new("df").arg("-Pk").arg(path).output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // POSIX format: a header, then "filesystem blocks used available capacity mount".
+    let kb: f64 = text
+        .lines()
+        .nth(1)?
+        .split_whitespace()
+        .nth(3)?
+        .parse()
+        .ok()?;
+    Some(kb / (1024.0 * 1024.0))
+}
+
 /// Installs QEMU's Cortex-M emulator from Debian's packages when missing (the end-to-end
 /// tests run the firmware in it).
 pub fn install_qemu() -> Result<()> {
@@ -189,4 +218,16 @@ pub fn setup() -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_free_space_of_the_build_disk_is_read() {
+        let free = free_gb(&root()).expect("df -Pk reports the disk holding the repository");
+        assert!(free > 0.0 && free < 1e6, "{free} GB");
+        assert_eq!(free_gb(Path::new("/no/such/dir")), None);
+    }
 }
