@@ -88,7 +88,7 @@ impl MetricsTable {
     /// directory's runs), in the order of their names.
     pub fn read_all(dir: &Path) -> Result<Vec<Self>> {
         let entries = std::fs::read_dir(dir)
-            .with_context(|| format!("cannot read runs in {}", dir.display()))?;
+            .with_context(|| format!("cannot read runs in '{}'", dir.display()))?;
         let mut files: Vec<PathBuf> = entries
             .filter_map(|e| Some(e.ok()?.path().join("metrics.csv")))
             .filter(|p| p.is_file())
