@@ -48,26 +48,19 @@ pub fn figures(runs: &Path, out: &Path) -> Result<Vec<PathBuf>> {
             })
             .collect()
     };
-    let mut files = match step_curves(&curves) {
-        None => both(
-            out,
-            "learning_curves",
-            &format!("{}: return per episode (mean, 95% band)", task(runs)?),
-            (EPISODES, "return"),
-            &per_agent(|c| &c.ret),
-        )?,
-        Some((lines, axis)) => both(
-            out,
-            "learning_curves",
-            &format!(
-                "{}: return of the last ended episode (mean, 95% band)",
-                task(runs)?
-            ),
-            (axis, "return"),
-            &lines,
-        )?,
+    let task = task(runs)?;
+    let (what, axis, lines) = match step_curves(&curves) {
+        None => ("return per episode", EPISODES, per_agent(|c| &c.ret)),
+        Some((lines, axis)) => ("return of the last ended episode", axis, lines),
     };
-    files.extend(performance_profile(out, &task(runs)?, &curves)?);
+    let mut files = both(
+        out,
+        "learning_curves",
+        &format!("{task}: {what} (mean, 95% band)"),
+        (axis, "return"),
+        &lines,
+    )?;
+    files.extend(performance_profile(out, &task, &curves)?);
     if let Some(chi) = curves.get("chi") {
         let b = |f: fn(&Curve) -> &[f32]| band(&chi.iter().map(f).collect::<Vec<_>>());
         files.extend(both(
