@@ -152,6 +152,9 @@ fn wrong_flag_and_bad_geometry_are_refused() {
     let o = chi(&["train", "--terminal-value", "maybe"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("--terminal-value"), "{}", text(&o));
+    let o = chi(&["train", "--habit", "0.5,3"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("AGREE,TRUST,CHECK"), "{}", text(&o));
 }
 
 #[test]

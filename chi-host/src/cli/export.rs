@@ -34,7 +34,7 @@ pub struct Args {
     /// The habitual exit the board runs with, `AGREE,TRUST,CHECK` (skip planning after
     /// TRUST planned steps in a row moved the executed action by less than AGREE of the
     /// policy's sigma, planning one step in CHECK to check) or `off` (default: the run's).
-    #[arg(long, value_name = "AGREE,TRUST,CHECK", value_parser = parse_habit)]
+    #[arg(long, value_name = "AGREE,TRUST,CHECK", value_parser = super::parse_habit)]
     habit: Option<HabitConfig>,
     /// Skip the closed-loop check of the int8 bundle against the f32 one (it builds the
     /// board's controller for the host twice).
@@ -126,24 +126,6 @@ impl Visitor for Args {
     }
 }
 
-/// `off` or `AGREE,TRUST,CHECK`, checked as a bundle's header checks it.
-fn parse_habit(text: &str) -> Result<HabitConfig, String> {
-    if text == "off" {
-        return Ok(HabitConfig::OFF);
-    }
-    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
-    let [agree, trust, check] = parts.as_slice() else {
-        return Err("expected AGREE,TRUST,CHECK (e.g. 0.5,3,4) or off".to_string());
-    };
-    let habit = HabitConfig {
-        agree_sigmas: agree.parse().map_err(|e| format!("AGREE '{agree}': {e}"))?,
-        trust_after: trust.parse().map_err(|e| format!("TRUST '{trust}': {e}"))?,
-        check_every: check.parse().map_err(|e| format!("CHECK '{check}': {e}"))?,
-    };
-    habit.validate()?;
-    Ok(habit)
-}
-
 /// The share of the period a fitted step may use: the cost model was within 6% of the
 /// cycle model on bundles it was not fitted to, and a step that overruns its estimate
 /// loses its last iteration to the board's pacing.
@@ -211,26 +193,4 @@ fn fit_period(spec: &mut BundleSpec, period: f32, given: (bool, bool)) -> Result
         );
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn habit_flag_is_read_or_refused() {
-        assert_eq!(parse_habit("off"), Ok(HabitConfig::OFF));
-        assert_eq!(
-            parse_habit("0.5, 3, 4"),
-            Ok(HabitConfig {
-                agree_sigmas: 0.5,
-                trust_after: 3,
-                check_every: 4
-            })
-        );
-        assert!(parse_habit("0.5,3").is_err());
-        assert!(parse_habit("x,3,4").is_err());
-        assert!(parse_habit("0.5,3,0").is_err(), "check_every 0");
-        assert!(parse_habit("-1,3,4").is_err());
-    }
 }

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use chi_embedded::bundle::{self, Header};
+use chi_embedded::habit::HabitConfig;
 use chi_embedded::task::Task;
 use chi_host::bundle_file;
 use chi_host::config::{Preset, TrainConfig};
@@ -160,6 +161,24 @@ fn parse_params(
     Ok(())
 }
 
+/// `off` or `AGREE,TRUST,CHECK`, checked as a bundle's header checks it.
+fn parse_habit(text: &str) -> Result<HabitConfig, String> {
+    if text == "off" {
+        return Ok(HabitConfig::OFF);
+    }
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    let [agree, trust, check] = parts.as_slice() else {
+        return Err("expected AGREE,TRUST,CHECK (e.g. 0.5,3,4) or off".to_string());
+    };
+    let habit = HabitConfig {
+        agree_sigmas: agree.parse().map_err(|e| format!("AGREE '{agree}': {e}"))?,
+        trust_after: trust.parse().map_err(|e| format!("TRUST '{trust}': {e}"))?,
+        check_every: check.parse().map_err(|e| format!("CHECK '{check}': {e}"))?,
+    };
+    habit.validate()?;
+    Ok(habit)
+}
+
 /// The states a board episode went through, as `S`-arrays.
 fn states<const S: usize>(r: &chi_host::firmware::hil::HilReport) -> Vec<[f32; S]> {
     r.states
@@ -176,4 +195,26 @@ fn goal_step(first_success: Option<u32>) -> String {
 /// The mean of `v` (0 for none).
 fn mean(v: &[f32]) -> f32 {
     v.iter().sum::<f32>() / v.len().max(1) as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn habit_flag_is_read_or_refused() {
+        assert_eq!(parse_habit("off"), Ok(HabitConfig::OFF));
+        assert_eq!(
+            parse_habit("0.5, 3, 4"),
+            Ok(HabitConfig {
+                agree_sigmas: 0.5,
+                trust_after: 3,
+                check_every: 4
+            })
+        );
+        assert!(parse_habit("0.5,3").is_err());
+        assert!(parse_habit("x,3,4").is_err());
+        assert!(parse_habit("0.5,3,0").is_err(), "check_every 0");
+        assert!(parse_habit("-1,3,4").is_err());
+    }
 }

@@ -49,6 +49,11 @@ pub struct Args {
     /// controller's early exit skips planning there.
     #[arg(long, value_name = "NATS", allow_negative_numbers = true)]
     target_entropy: Option<f64>,
+    /// CHI's habitual exit while training, `AGREE,TRUST,CHECK` (skip planning after TRUST
+    /// planned steps in a row moved the executed action by less than AGREE of the policy's
+    /// sigma, planning one step in CHECK to check) or `off`; `[chi.habit]` in a config.
+    #[arg(long, value_name = "AGREE,TRUST,CHECK", value_parser = super::parse_habit)]
+    habit: Option<chi_embedded::habit::HabitConfig>,
     /// A task parameter, `name=value` (repeatable; `chi tasks` lists them), e.g.
     /// `--param opening_centre=0.85` for the point mass's wall.
     #[arg(long = "param", value_name = "NAME=VALUE")]
@@ -101,6 +106,7 @@ impl Visitor for Args {
         c.chi.counterfactual &= !self.no_counterfactual;
         c.chi.terminal_value = self.terminal_value.unwrap_or(c.chi.terminal_value);
         c.sac.target_entropy = self.target_entropy.or(c.sac.target_entropy);
+        c.chi.habit = self.habit.unwrap_or(c.chi.habit);
         super::parse_params(&self.params, &mut c.task)?;
         for &seed in &self.seeds.0 {
             train_one::<S, A, W>(self.agent, seed, c.clone(), &self.out, self.from_previous)?;
