@@ -14,6 +14,7 @@
 #   experiments/early-exit-10.sh [jobs]      # resumable; CHI_BIN=path uses that binary
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. experiments/keep-run.sh
 jobs=${1:-2}
 chi=${CHI_BIN:-./target/release/chi}
 [ -n "${CHI_BIN:-}" ] || cargo build --quiet --release -p chi-host
@@ -24,9 +25,7 @@ rm -rf "$keep" && mkdir -p "$keep"
 for variant in off habit-0.25 habit-0.5 habit-1.0; do
   label=chi; [ "$variant" = off ] || label=chi-$variant
   for run in "$runs/$variant"/chi-seed*; do
-    seed=${run##*-seed}
-    mkdir -p "$keep/$label-seed$seed"
-    cp "$run/metrics.csv" "$run/run.toml" "$keep/$label-seed$seed/"
+    keep_run "$run" "$keep/$label-seed${run##*-seed}"
   done
 done
 "$chi" report --runs "$keep" --markdown "$keep/report.md" --csv "$keep/report.csv"

@@ -11,6 +11,7 @@
 # CHI_BIN=path uses that binary (by default target/release/chi, built with MuJoCo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. experiments/keep-run.sh
 runs=${1:-runs}
 chi=${CHI_BIN:-./target/release/chi}
 [ -n "${CHI_BIN:-}" ] || cargo build --quiet --release -p chi-host --features mujoco
@@ -20,10 +21,7 @@ episodes=100
 keep() {
   local run=$1 label=$2 m=$1/metrics.csv
   [ -f "$m" ] && [ "$(($(wc -l < "$m") - 1))" -ge "$episodes" ] || return 0
-  local seed=${run##*-seed}
-  mkdir -p "$keep/$label-seed$seed"
-  cp "$m" "$keep/$label-seed$seed/metrics.csv"
-  [ ! -f "$run/run.toml" ] || cp "$run/run.toml" "$keep/$label-seed$seed/run.toml"
+  keep_run "$run" "$keep/$label-seed${run##*-seed}"
 }
 for run in "$runs"/hc10/chi-seed* "$runs"/hc10/sac-seed*; do
   [ -d "$run" ] && keep "$run" "$(basename "${run%-seed*}")"

@@ -10,6 +10,7 @@
 # CHI_BIN=path uses that binary (by default target/release/chi, built with MuJoCo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. experiments/keep-run.sh
 runs=${1:-runs}
 chi=${CHI_BIN:-./target/release/chi}
 [ -n "${CHI_BIN:-}" ] || cargo build --quiet --release -p chi-host --features mujoco
@@ -21,10 +22,7 @@ for task in ${2:-reacher hopper}; do
     run=${run%/}
     m=$run/metrics.csv
     [ -f "$m" ] && [ "$(tail -n 1 "$m" | cut -d, -f4)" -ge "$steps" ] || continue
-    mkdir -p "$keep/$(basename "$run")"
-    cp "$m" "$keep/$(basename "$run")/metrics.csv"
-    # What the run trained on (the figures' titles read it); CleanRL's runs have none.
-    [ ! -f "$run/run.toml" ] || cp "$run/run.toml" "$keep/$(basename "$run")/run.toml"
+    keep_run "$run" "$keep/$(basename "$run")"
   done
   {
     echo "run,agent,episodes_trained,eval_episodes,eval_return_mean,eval_goal_reached,eval_goal_step_mean"
