@@ -5,7 +5,7 @@
 //! its episodes (the area under its learning curve, divided by its length). Where episodes
 //! end early, runs are compared at the same number of environment steps instead
 //! ([`Budget::Steps`], [`steps`]). Each directory holds the runs of one task; per agent it
-//! gets the IQM, mean and median of both scores with 95% bootstrap intervals, and the
+//! gets the IQM, mean and median run of both scores with 95% bootstrap intervals, and the
 //! probability that CHI improves on each other agent.
 
 mod runs;
@@ -179,7 +179,7 @@ pub struct AgentSummary {
     pub iqm: Interval,
     /// Mean.
     pub mean: Interval,
-    /// Median (with one task: its mean, as rliable's).
+    /// The median run ([`stats::median_run`]).
     pub median: Interval,
 }
 
@@ -250,7 +250,7 @@ pub fn report(scores: TaskScores, settings: Settings) -> Result<TaskReport> {
                 runs: runs.len(),
                 iqm: stats::bootstrap(&s, stats::iqm, settings.reps, &mut rng),
                 mean: stats::bootstrap(&s, stats::mean, settings.reps, &mut rng),
-                median: stats::bootstrap(&s, stats::median, settings.reps, &mut rng),
+                median: stats::bootstrap(&s, stats::median_run, settings.reps, &mut rng),
             });
         }
         agents.push((score, rows));
@@ -300,7 +300,7 @@ impl TaskReport {
         for (score, rows) in &self.agents {
             let _ = writeln!(
                 out,
-                "| {} | runs | IQM [95% CI] | mean [95% CI] | median [95% CI] |\n|---|---|---|---|---|",
+                "| {} | runs | IQM [95% CI] | mean [95% CI] | median run [95% CI] |\n|---|---|---|---|---|",
                 score.name()
             );
             for r in rows {

@@ -86,11 +86,25 @@ pub fn mean(s: &Scores) -> f64 {
 pub fn median(s: &Scores) -> f64 {
     let mut m = task_means(s);
     m.sort_by(f64::total_cmp);
-    let n = m.len();
+    middle(&m)
+}
+
+/// The median of all scores: of one task, its middle run. What a report of one task shows
+/// as its median, since rliable's aggregate median (over tasks, [`median`]) would there only
+/// repeat the mean.
+pub fn median_run(s: &Scores) -> f64 {
+    let mut all: Vec<f64> = s.by_task.iter().flatten().copied().collect();
+    all.sort_by(f64::total_cmp);
+    middle(&all)
+}
+
+/// The middle of sorted values (the mean of the two middle ones for an even count).
+fn middle(sorted: &[f64]) -> f64 {
+    let n = sorted.len();
     if n % 2 == 1 {
-        m[n / 2]
+        sorted[n / 2]
     } else {
-        (m[n / 2 - 1] + m[n / 2]) / 2.0
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
     }
 }
 
@@ -236,6 +250,8 @@ mod tests {
             3.6,
             "with one task, rliable's median is its mean"
         );
+        assert_eq!(median_run(&s), 4.5, "the middle two of ten runs");
+        assert_eq!(median_run(&one_task(&[9.0, -1.0, 2.0])), 2.0);
     }
 
     #[test]
