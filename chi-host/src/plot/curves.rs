@@ -15,6 +15,8 @@ use crate::train::MetricsTable;
 pub struct Curve {
     /// Agent name.
     pub agent: String,
+    /// The run's directory (its run.toml says the task; CHI's figure1.csv, Figure 1's panels).
+    pub dir: PathBuf,
     /// Return per episode.
     pub ret: Vec<f32>,
     /// Environment steps taken when each episode ended.
@@ -45,6 +47,11 @@ pub fn load(dir: &Path) -> Result<BTreeMap<String, Vec<Curve>>> {
         };
         let curve = Curve {
             agent,
+            dir: table
+                .path()
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
             ret: table.column("return")?,
             ends: table.column("env_steps")?,
             plan_shift: optional("plan_shift")?,

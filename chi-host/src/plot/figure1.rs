@@ -6,23 +6,20 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use plotters::prelude::*;
 
+use super::Curve;
 use super::chart::COLOURS;
 use crate::atomic_file;
 use chi_embedded::envs::point_mass::PointMassTask;
 
-/// Figure 1 a-c from the first CHI run below `runs` that recorded snapshots: its first
+/// Figure 1 a-c from the first of the CHI runs `chi` that recorded snapshots: its first
 /// planned episode, the middle one and the last, side by side. Red: the amortised proposal
 /// (expected states as dots, each step's action spread as a disc of radius std x 0.05, the
 /// displacement one unit of action makes); blue: the final posterior's expected path.
-pub(super) fn figure1_panels(runs: &Path, out: &Path) -> Result<Vec<PathBuf>> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(runs)?
-        .filter_map(|e| Some(e.ok()?.path()))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("chi-seed"))
-                && p.join("figure1.csv").is_file()
-        })
+pub(super) fn figure1_panels(chi: &[Curve], out: &Path) -> Result<Vec<PathBuf>> {
+    let mut dirs: Vec<&Path> = chi
+        .iter()
+        .map(|c| c.dir.as_path())
+        .filter(|d| d.join("figure1.csv").is_file())
         .collect();
     dirs.sort();
     let Some(dir) = dirs.first() else {

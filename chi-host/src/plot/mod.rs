@@ -6,6 +6,7 @@ mod chart;
 mod curves;
 mod figure1;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -17,12 +18,13 @@ use chi_embedded::task::Task;
 pub use curves::{Curve, load};
 use curves::{performance_profile, seeds_label, step_curves};
 
-/// The task the runs below `runs` trained on, as the first `run.toml` records it
+/// The task the runs trained on, as the first `run.toml` among their directories records it
 /// ([`crate::world::recorded`]); no run.toml at all: the point mass.
-fn task(runs: &Path) -> Result<String> {
-    let mut tomls: Vec<PathBuf> = std::fs::read_dir(runs)
-        .with_context(|| format!("cannot read runs in '{}'", runs.display()))?
-        .filter_map(|e| Some(e.ok()?.path().join("run.toml")))
+fn task(curves: &BTreeMap<String, Vec<Curve>>) -> Result<String> {
+    let mut tomls: Vec<PathBuf> = curves
+        .values()
+        .flatten()
+        .map(|c| c.dir.join("run.toml"))
         .filter(|p| p.is_file())
         .collect();
     tomls.sort();
@@ -48,7 +50,7 @@ pub fn figures(runs: &Path, out: &Path) -> Result<Vec<PathBuf>> {
             })
             .collect()
     };
-    let task = task(runs)?;
+    let task = task(&curves)?;
     let (what, axis, lines) = match step_curves(&curves) {
         None => ("return per episode", EPISODES, per_agent(|c| &c.ret)),
         Some((lines, axis)) => ("return of the last ended episode", axis, lines),
@@ -79,7 +81,7 @@ pub fn figures(runs: &Path, out: &Path) -> Result<Vec<PathBuf>> {
                 ),
             ],
         )?);
-        files.extend(figure1::figure1_panels(runs, out)?);
+        files.extend(figure1::figure1_panels(chi, out)?);
         files.extend(both(
             out,
             "figure1_kl",
@@ -100,8 +102,16 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("chi-plot-task-{}", std::process::id()));
         let run = dir.join("chi-seed0");
         std::fs::create_dir_all(&run).unwrap();
+        let curves = BTreeMap::from([(
+            "chi".to_string(),
+            vec![Curve {
+                agent: "chi".into(),
+                dir: run.clone(),
+                ..Curve::default()
+            }],
+        )]);
         assert_eq!(
-            task(&dir).unwrap(),
+            task(&curves).unwrap(),
             "point-mass",
             "no run.toml: the point mass"
         );
@@ -110,9 +120,9 @@ mod tests {
             "agent = \"chi\"\nenv = \"half-cheetah\"\nseed = 0\n",
         )
         .unwrap();
-        assert_eq!(task(&dir).unwrap(), "half-cheetah");
+        assert_eq!(task(&curves).unwrap(), "half-cheetah");
         std::fs::write(run.join("run.toml"), "agent = ").unwrap();
-        assert!(task(&dir).is_err(), "a broken run.toml is an error");
+        assert!(task(&curves).is_err(), "a broken run.toml is an error");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
