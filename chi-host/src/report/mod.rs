@@ -226,7 +226,7 @@ pub struct TaskReport {
 
 /// The report of one task's scores.
 pub fn report(scores: TaskScores, settings: Settings) -> Result<TaskReport> {
-    let mut rng = ChiRng::new(settings.seed);
+    let stream = |score: Score, what: &str| ChiRng::new(stream_seed(settings.seed, score, what));
     let mut agents = Vec::new();
     let mut improvement = Vec::new();
     for score in [Score::Final, Score::Auc, Score::NoiseFree] {
@@ -245,6 +245,7 @@ pub fn report(scores: TaskScores, settings: Settings) -> Result<TaskReport> {
         let mut rows = Vec::new();
         for (agent, runs) in by_agent {
             let s = matrix(runs)?;
+            let mut rng = stream(score, agent);
             rows.push(AgentSummary {
                 agent: agent.clone(),
                 runs: runs.len(),
@@ -259,6 +260,7 @@ pub fn report(scores: TaskScores, settings: Settings) -> Result<TaskReport> {
             let mut over = Vec::new();
             for (agent, runs) in by_agent.iter().filter(|(a, _)| *a != "chi") {
                 let y = matrix(runs)?;
+                let mut rng = stream(score, &format!("chi > {agent}"));
                 over.push((
                     agent.clone(),
                     stats::bootstrap_improvement(&x, &y, settings.reps, &mut rng),
@@ -272,6 +274,18 @@ pub fn report(scores: TaskScores, settings: Settings) -> Result<TaskReport> {
         agents,
         improvement,
     })
+}
+
+/// The seed of one estimate's resampling: the report's seed, the score and the agent (or
+/// the pair) hashed (FNV-1a), so an estimate's interval is the same whichever other agents
+/// share the directory: a report regenerated as runs of another agent arrive moves only
+/// that agent's rows.
+fn stream_seed(seed: u64, score: Score, what: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
+    for b in score.key().bytes().chain([0]).chain(what.bytes()) {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
 }
 
 fn show(i: &Interval) -> String {
@@ -515,5 +529,36 @@ mod tests {
         assert!(md.contains("| chi | 5 | 12.00 ["), "{md}");
         assert!(md.contains("P(chi > sac), final return: 1.00"), "{md}");
         assert_eq!(r.csv_rows().lines().count(), 2 * (3 * 3 + 2));
+    }
+
+    #[test]
+    fn an_agents_intervals_do_not_move_when_another_agent_joins() {
+        let runs = |agents: &[&str]| -> Vec<RunReturns> {
+            (0..6)
+                .flat_map(|i| {
+                    let x = f64::from(i * i % 7);
+                    agents.iter().map(move |a| run(a, &[x, x + 1.0, x * 2.0]))
+                })
+                .collect()
+        };
+        let settings = Settings {
+            reps: 300,
+            ..Settings::default()
+        };
+        let rows = |agents: &[&str]| {
+            let t = task_scores(Path::new("runs"), &runs(agents), 2, Budget::Episodes).unwrap();
+            let r = report(t, settings).unwrap();
+            let chi = r.agents[0].1.iter().find(|a| a.agent == "chi").unwrap();
+            let sac = r.improvement[0].1.iter().find(|(a, _)| a == "sac").unwrap();
+            (chi.iqm, chi.median, sac.1)
+        };
+        let before = rows(&["chi", "sac"]);
+        assert_eq!(before, rows(&["chi", "sac", "cem"]));
+        assert_eq!(
+            before,
+            rows(&["aaa", "chi", "sac"]),
+            "an agent sorted first"
+        );
+        assert!(before.0.low < before.0.high, "{before:?}");
     }
 }
