@@ -38,6 +38,17 @@ done
       END { printf "%s,%s,%.3f,%.4f,%.4f,%.3f\n", l, seed, r / k, ee / n, le / k, it / n }' "$m"
   done
 } > "$keep/compute.csv"
-board_runs=$(for s in 0 1 2 3 4 5 6 7 8 9; do printf '%s ' "$runs/off/chi-seed$s"; done)
-RUNS="$board_runs" HABITS="off 0.5,3,4 1.0,3,4 2.0,3,4" OUT=experiments/habit-board-point-mass-10.csv \
-  CHI_BIN="$chi" experiments/habit-board.sh 5
+# The board: the ten no-exit runs in JOBS groups side by side (each bundle's firmware build
+# is one at a time, the QEMU episodes are not), one CSV.
+board=$(mktemp -d)
+for g in $(seq 0 $((jobs - 1))); do
+  group=$(for s in 0 1 2 3 4 5 6 7 8 9; do [ $((s % jobs)) -ne "$g" ] || printf '%s ' "$runs/off/chi-seed$s"; done)
+  RUNS="$group" HABITS="off 0.5,3,4 1.0,3,4 2.0,3,4" OUT="$board/$g.csv" CHI_BIN="$chi" \
+    experiments/habit-board.sh 5 > /dev/null &
+done
+wait
+{ head -n 1 "$board/0.csv"; for f in "$board"/*.csv; do tail -n +2 "$f"; done | sort -t, -k1,1V -s; } \
+  > experiments/habit-board-point-mass-10.csv
+rm -r "$board"
+experiments/exit-training-summary.sh "$keep/compute.csv"
+experiments/habit-summary.sh experiments/habit-board-point-mass-10.csv
