@@ -10,7 +10,7 @@
 #
 # HABITS and RUNS (run directories, default the fixed-alpha point-mass seeds 0-2) and OUT
 # (the CSV) choose other runs, e.g. Half-Cheetah's board preset:
-#   RUNS=runs/hc-board/chi-seed0 HABITS="off 1.0,3,4 2.0,3,4" OUT=experiments/habit-board-half-cheetah.csv \
+#   RUNS="$(echo runs/hc-board/chi-seed{0,1,2,3,4})" HABITS="off 1.0,3,4 2.0,3,4" OUT=experiments/habit-board-half-cheetah.csv \
 #     experiments/habit-board.sh 3
 #
 #   experiments/habit-board.sh [episodes]     # writes experiments/habit-board-point-mass.csv
