@@ -182,3 +182,39 @@ fn run_controls_the_point_mass() {
         text(&walled)
     );
 }
+
+/// Two `chi hil --qemu` side by side (a sweep's board checks): each builds its own image and
+/// reads its own cycle counts. With one image and one cycle file for every process, the
+/// second build replaced the file the first run's cycle model was writing, and the first
+/// run failed ("the cycle model lost decisions"). Needs QEMU and the firmware's target.
+#[test]
+fn hil_runs_side_by_side_keep_to_their_own_firmware() {
+    let bundles = [PolicyKind::Confident, PolicyKind::Uncertain].map(|kind| {
+        write(
+            &format!("side-by-side-{kind:?}.chib"),
+            point_mass_spec(HE, HP, kind).encode().unwrap().as_bytes(),
+        )
+    });
+    // Enough episodes that the first run is still going when the second's build ends.
+    let runs: Vec<_> = bundles
+        .iter()
+        .map(|b| {
+            Command::new(env!("CARGO_BIN_EXE_chi"))
+                .args(["hil", b.to_str().unwrap(), "--qemu", "--episodes", "5"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("chi runs")
+        })
+        .collect();
+    for run in runs {
+        let o = run.wait_with_output().expect("chi ends");
+        let t = text(&o);
+        assert!(o.status.success(), "{t}");
+        assert_eq!(
+            t.matches("every action equals the host twin's, bit for bit").count(),
+            5,
+            "{t}"
+        );
+    }
+}

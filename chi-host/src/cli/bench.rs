@@ -29,7 +29,8 @@ pub struct Args {
 impl Args {
     pub fn run(self) -> Result<()> {
         let header = super::BundleFile::read(&self.bundle)?.header;
-        let elf = super::work_dir().join(format!("chi-bench-{}.elf", self.machine));
+        let work = super::WorkDir::new()?;
+        let elf = work.join(&format!("chi-bench-{}.elf", self.machine));
         eprintln!(
             "chi: building the bench firmware for {} with {}",
             self.machine,
@@ -45,8 +46,7 @@ impl Args {
         if self.machine != Machine::Netduinoplus2 {
             return self.instructions_only(&elf);
         }
-        let plugin =
-            Plugin::new(&elf, super::work_dir().join("chi-bench.cycles"))?.profiling(span::ACT);
+        let plugin = Plugin::new(&elf, work.join("chi-bench.cycles"))?.profiling(span::ACT);
         let run = qemu::run(
             &elf,
             qemu::Clock::Modelled(&plugin),

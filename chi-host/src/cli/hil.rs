@@ -98,7 +98,8 @@ impl Visitor for Hil {
         let (task, config) = bundle.task::<S, A, W>(args.steps)?;
         let bytes = &bundle.bytes;
         let mut env = W::env(&task, &config)?;
-        let (mut board, _qemu, plugin) = connect(&args)?;
+        let work = super::WorkDir::new()?;
+        let (mut board, _qemu, plugin) = connect(&args, &work)?;
         let mut costed = 0;
         let mut twin = Twin::start(&args.bundle)?;
         if let Some(n) = args.flood {
@@ -227,10 +228,13 @@ fn goal<const S: usize, const A: usize, W: World<S, A>>(r: &HilReport) -> String
 
 /// The link to the firmware: built with `bundle` and started in QEMU (kept alive by the
 /// returned handle), or a board on a serial port.
-fn connect(args: &Args) -> Result<(Client, Option<qemu::Serving>, Option<Plugin>)> {
+fn connect(
+    args: &Args,
+    work: &super::WorkDir,
+) -> Result<(Client, Option<qemu::Serving>, Option<Plugin>)> {
     let bundle = &args.bundle;
     if args.qemu {
-        let elf = super::work_dir().join("chi-hil.elf");
+        let elf = work.join("chi-hil.elf");
         eprintln!("chi: building the hil firmware with {}", bundle.display());
         firmware::build::build_for(
             args.machine,
@@ -242,11 +246,7 @@ fn connect(args: &Args) -> Result<(Client, Option<qemu::Serving>, Option<Plugin>
         let plugin = if args.no_cycle_model || args.machine != Machine::Netduinoplus2 {
             None
         } else {
-            let out = super::work_dir().join("chi-hil.cycles");
-            // The plugin appends a line at every mark; a file left by an earlier run would
-            // be read as this one's.
-            let _ = std::fs::remove_file(&out);
-            Some(Plugin::new(&elf, out)?)
+            Some(Plugin::new(&elf, work.join("chi-hil.cycles"))?)
         };
         let clock = match &plugin {
             Some(p) => qemu::Clock::Modelled(p),

@@ -138,9 +138,33 @@ impl BundleFile {
     }
 }
 
-/// Where the subcommands put the firmware images and twins they build.
-fn work_dir() -> PathBuf {
-    chi_host::firmware::build::firmware_dir().join("target/chi")
+/// This process's directory for the firmware images it builds and the cycle model's files:
+/// one a process, so `chi hil` or `chi bench` runs side by side never start each other's
+/// image or read each other's cycles; removed when dropped.
+struct WorkDir(PathBuf);
+
+impl WorkDir {
+    fn new() -> Result<Self> {
+        let dir = chi_host::firmware::build::firmware_dir()
+            .join("target/chi")
+            .join(format!("run-{}", std::process::id()));
+        // One left by a killed process of the same id: the cycle model appends to its files,
+        // and an old one would be read as this run's.
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        Ok(Self(dir))
+    }
+
+    fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// `name=value` task parameters from the command line, into `into`.
