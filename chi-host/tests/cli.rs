@@ -212,7 +212,8 @@ fn hil_runs_side_by_side_keep_to_their_own_firmware() {
         let t = text(&o);
         assert!(o.status.success(), "{t}");
         assert_eq!(
-            t.matches("every action equals the host twin's, bit for bit").count(),
+            t.matches("every action equals the host twin's, bit for bit")
+                .count(),
             5,
             "{t}"
         );
