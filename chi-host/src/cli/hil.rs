@@ -98,8 +98,7 @@ impl Visitor for Hil {
         let (task, config) = bundle.task::<S, A, W>(args.steps)?;
         let bytes = &bundle.bytes;
         let mut env = W::env(&task, &config)?;
-        let work = super::WorkDir::new()?;
-        let (mut board, _qemu, plugin) = connect(&args, &work)?;
+        let (mut board, _qemu, plugin) = connect(&args)?;
         let mut costed = 0;
         let mut twin = Twin::start(&args.bundle)?;
         if let Some(n) = args.flood {
@@ -226,14 +225,21 @@ fn goal<const S: usize, const A: usize, W: World<S, A>>(r: &HilReport) -> String
     }
 }
 
+/// The client; QEMU's process with the directory of its image and cycle file (the process
+/// goes first); the cycle model.
+type Link = (
+    Client,
+    Option<(qemu::Serving, super::WorkDir)>,
+    Option<Plugin>,
+);
+
 /// The link to the firmware: built with `bundle` and started in QEMU (kept alive by the
-/// returned handle), or a board on a serial port.
-fn connect(
-    args: &Args,
-    work: &super::WorkDir,
-) -> Result<(Client, Option<qemu::Serving>, Option<Plugin>)> {
+/// returned handle, with the directory its image and cycle file are in), or a board on a
+/// serial port (which needs no build, nor the repository).
+fn connect(args: &Args) -> Result<Link> {
     let bundle = &args.bundle;
     if args.qemu {
+        let work = super::WorkDir::new()?;
         let elf = work.join("chi-hil.elf");
         eprintln!("chi: building the hil firmware with {}", bundle.display());
         firmware::build::build_for(
@@ -255,7 +261,7 @@ fn connect(
         let qemu = qemu::Serving::start(&elf, clock, Duration::from_secs(30))?;
         let reader = qemu.stream.try_clone()?;
         let writer = qemu.stream.try_clone()?;
-        return Ok((Client::new(reader, writer), Some(qemu), plugin));
+        return Ok((Client::new(reader, writer), Some((qemu, work)), plugin));
     }
     let Some(port) = args.serial.as_deref() else {
         bail!("give --qemu or --serial PORT");
