@@ -93,9 +93,14 @@ pub fn median(s: &Scores) -> f64 {
 /// as its median, since rliable's aggregate median (over tasks, [`median`]) would there only
 /// repeat the mean.
 pub fn median_run(s: &Scores) -> f64 {
+    middle(&sorted_scores(s))
+}
+
+/// Every score of every task, in ascending order.
+fn sorted_scores(s: &Scores) -> Vec<f64> {
     let mut all: Vec<f64> = s.by_task.iter().flatten().copied().collect();
     all.sort_by(f64::total_cmp);
-    middle(&all)
+    all
 }
 
 /// The middle of sorted values (the mean of the two middle ones for an even count).
@@ -112,8 +117,7 @@ fn middle(sorted: &[f64]) -> f64 {
 /// highest quarter are cut, `floor(n / 4)` scores each (`scipy.stats.trim_mean(x, 0.25)`,
 /// rliable's `aggregate_iqm`).
 pub fn iqm(s: &Scores) -> f64 {
-    let mut all: Vec<f64> = s.by_task.iter().flatten().copied().collect();
-    all.sort_by(f64::total_cmp);
+    let all = sorted_scores(s);
     let cut = all.len() / 4;
     let kept = &all[cut..all.len() - cut];
     kept.iter().sum::<f64>() / kept.len() as f64
