@@ -5,8 +5,8 @@
 # planning every step, and the habitual exit at 0.25, 0.5 and 1 sigma). Finished runs are
 # copied into experiments/early-exit-10/<label>-seed<N> (chi: no exit; chi-habit-<sigmas>),
 # `chi report` gives their returns with intervals and P(no exit > each habit), and
-# compute.csv the planner's work a run: the share of steps that skip planning (all
-# episodes; the last 10) and the planner iterations a step.
+# compute.csv the planner's work a run (experiments/exit-compute.sh: the share of steps that
+# skip planning, all episodes and the last 10, and the planner iterations a step).
 #
 # Board: the no-exit runs exported with the habit off and at 0.5, 1 and 2 sigma, 5 episodes
 # each in QEMU against the twin (experiments/habit-board.sh): habit-board-point-mass-10.csv.
@@ -30,12 +30,10 @@ for variant in off habit-0.25 habit-0.5 habit-1.0; do
 done
 "$chi" report --runs "$keep" --markdown "$keep/report.md" --csv "$keep/report.csv"
 {
-  echo "label,seed,return_last10,exit_share_all,exit_share_last10,iterations_mean"
+  experiments/exit-compute.sh --header
   for m in "$keep"/*/metrics.csv; do
-    label=$(basename "$(dirname "$m")"); label=${label%-seed*}
-    awk -F, -v l="$label" 'NR > 1 { n++; ee += $11; it += $12; seed = $2
-        if (n > 90) { r += $5; le += $11; k++ } }
-      END { printf "%s,%s,%.3f,%.4f,%.4f,%.3f\n", l, seed, r / k, ee / n, le / k, it / n }' "$m"
+    label=$(basename "$(dirname "$m")")
+    experiments/exit-compute.sh "${label%-seed*}" "$m"
   done
 } > "$keep/compute.csv"
 # The board: the ten no-exit runs in JOBS groups side by side (each bundle's firmware build

@@ -30,12 +30,8 @@ done
 # One row a run: the exit's share of training steps (all, last 10 episodes), the amortised
 # first action's std and the planner iterations a step, and the returns.
 {
-  echo "variant,seed,return_last10,return_mean_all,exit_share_all,exit_share_last10,amortised_std_last10,iterations_mean"
+  experiments/exit-compute.sh --header
   for v in fixed tuned tuned-no-exit tuned-6 $(printf 'habit-%s ' $habits); do
-    for f in "$out/$v"/chi-seed*/metrics.csv; do
-      awk -F, -v v="$v" 'NR > 1 { n++; ee += $11; it += $12; r += $5; seed = $2
-          if (n > 90) { l += $5; le += $11; s += $10; k++ } }
-        END { printf "%s,%s,%.3f,%.3f,%.4f,%.4f,%.4f,%.3f\n", v, seed, l / k, r / n, ee / n, le / k, s / k, it / n }' "$f"
-    done
+    experiments/exit-compute.sh "$v" "$out/$v"/chi-seed*/metrics.csv
   done
 } > experiments/early-exit-point-mass.csv
