@@ -10,6 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . experiments/keep-run.sh
+[ $# -ge 2 ] || { echo "usage: $0 SWEEP KEEP [jobs]" >&2; exit 2; }
 sweep=$1 keep=$2 jobs=${3:-2}
 chi=${CHI_BIN:-./target/release/chi}
 [ -n "${CHI_BIN:-}" ] || cargo build --quiet --release -p chi-host
