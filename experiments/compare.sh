@@ -16,14 +16,8 @@ cd "$(dirname "$0")/.."
 env=$1 seeds=$2 episodes=$3 parallel=$4 out=$5
 shift 5
 extra="$*"
-# With MuJoCo set up, always build with it: every script replaces the one
-# target/release/chi, and a point-mass build without the feature would break the
-# Half-Cheetah runs a concurrent script starts later.
-features=""
-if [ "$env" = half-cheetah ] || [ -d .cache/mujoco ]; then features="--features mujoco"; fi
-chi=${CHI_BIN:-./target/release/chi}
-# shellcheck disable=SC2086
-[ -n "${CHI_BIN:-}" ] || cargo build --quiet --release -p chi-host $features
+. experiments/chi-bin.sh
+if [ "$env" = half-cheetah ]; then chi=$(chi_bin mujoco); else chi=$(chi_bin); fi
 # One compute thread per run: candle's pool would otherwise make
 # parallel runs fight for the cores (measured on the point mass: two runs at once, each with
 # the full pool, took 4x longer per episode).

@@ -12,8 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${1:-2}
-chi=${CHI_BIN:-./target/release/chi}
-[ -n "${CHI_BIN:-}" ] || cargo build --quiet --release -p chi-host
+. experiments/chi-bin.sh
+chi=$(chi_bin)
 CHI_BIN="$chi" experiments/early-exit-training.sh experiments/point-mass-habit.toml experiments/early-exit-10 "$jobs"
 runs=runs/pm-habit/point-mass
 # The board: the ten no-exit runs in JOBS groups side by side (each bundle's firmware build

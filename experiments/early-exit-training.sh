@@ -12,8 +12,8 @@ cd "$(dirname "$0")/.."
 . experiments/keep-run.sh
 [ $# -ge 2 ] || { echo "usage: $0 SWEEP KEEP [jobs]" >&2; exit 2; }
 sweep=$1 keep=$2 jobs=${3:-2}
-chi=${CHI_BIN:-./target/release/chi}
-[ -n "${CHI_BIN:-}" ] || cargo build --quiet --release -p chi-host
+. experiments/chi-bin.sh
+chi=$(chi_bin)
 RAYON_NUM_THREADS=1 "$chi" sweep "$sweep" --jobs "$jobs"
 rm -rf "$keep" && mkdir -p "$keep"
 # Each listed command ends "--seeds N ... --out DIR" with DIR's last part the variant.

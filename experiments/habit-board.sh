@@ -20,8 +20,8 @@ episodes=${1:-5}
 runs=${RUNS:-runs/early-exit/fixed/chi-seed0 runs/early-exit/fixed/chi-seed1 runs/early-exit/fixed/chi-seed2}
 habits=${HABITS:-off 0.5,3,4 1.0,3,4 2.0,3,4}
 csv=${OUT:-experiments/habit-board-point-mass.csv}
-chi=${CHI_BIN:-./target/release/chi}
-[ -n "${CHI_BIN:-}" ] || cargo build --quiet --release -p chi-host
+. experiments/chi-bin.sh
+chi=$(chi_bin)
 out=runs/habit-board
 table=$(mktemp)
 echo "run,habit,normalised_return,board_return,skipped_share,cycles_mean,cycles_worst" > "$table"

@@ -13,8 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . experiments/keep-run.sh
 runs=${1:-runs}
-chi=${CHI_BIN:-./target/release/chi}
-[ -n "${CHI_BIN:-}" ] || cargo build --quiet --release -p chi-host --features mujoco
+. experiments/chi-bin.sh
+chi=$(chi_bin mujoco)
 keep=experiments/half-cheetah-10
 episodes=100
 # keep <run directory> <label>: copies a finished run's record.

@@ -12,8 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . experiments/keep-run.sh
 runs=${1:-runs}
-chi=${CHI_BIN:-./target/release/chi}
-[ -n "${CHI_BIN:-}" ] || cargo build --quiet --release -p chi-host --features mujoco
+. experiments/chi-bin.sh
+chi=$(chi_bin mujoco)
 steps=10000
 for task in ${2:-reacher hopper}; do
   keep=experiments/mujoco-10k/$task

@@ -19,8 +19,8 @@ cd "$(dirname "$0")/.."
 seeds=${1:-0 1 2}
 parallel=${2:-2}
 out=${3:-runs}
-chi=${CHI_BIN:-./target/release/chi}
-[ -n "${CHI_BIN:-}" ] || cargo build --quiet --release -p chi-host --features mujoco
+. experiments/chi-bin.sh
+chi=$(chi_bin mujoco)
 export CHI_BIN=$chi
 experiments/compare.sh reacher "$seeds" 200 "$parallel" "$out/reacher"
 experiments/compare.sh hopper "$seeds" 1000 "$parallel" "$out/hopper" --steps 10000
